@@ -1,0 +1,56 @@
+# liqengine: one virtual environment (.venv), Node tools in node_modules, the solc-js shim in .solc.
+# `make setup` is idempotent: stamps in .stamps/ skip work whose inputs did not change.
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+PYTHON ?= python3
+SOLC_VERSION := 0.8.30
+VENV := $(ROOT)/.venv
+STAMPS := $(ROOT)/.stamps
+
+export PATH := $(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
+export SOLCX_BINARY_PATH := $(ROOT)/.solc
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup test test-contracts test-keeper demo bench lint compile clean help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: $(STAMPS)/node $(STAMPS)/python $(ROOT)/.solc/solc-v$(SOLC_VERSION) ## install Node tools, .venv and the solc shim (idempotent)
+	@tools/configure_brownie_networks.sh
+
+$(STAMPS)/node: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS)/python: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(ROOT)/.solc/solc-v$(SOLC_VERSION): tools/solc-shim.js
+	@mkdir -p $(ROOT)/.solc
+	ln -sf ../tools/solc-shim.js $@
+	@$@ --version | tail -n 1
+
+compile: setup ## compile every contract with Brownie
+	brownie compile
+
+test: setup ## run the whole test suite (contracts on Anvil through Brownie, then the keeper)
+	brownie test tests/contracts -W ignore::FutureWarning $(PYTEST_ARGS)
+
+demo: setup ## deploy on an embedded Anvil, seed borrowers, crash prices, let the keeper liquidate, report
+	@echo "make demo: not built yet (issue 7)"; exit 1
+
+bench: setup ## gas and keeper benchmarks into bench/results.json
+	brownie run bench/gas.py
+
+lint: setup ## ruff on Python, solhint on Solidity
+	ruff check keeper scripts tests bench
+	solhint --max-warnings 0 'contracts/**/*.sol'
+
+clean: ## remove build outputs (keeps .venv and node_modules)
+	rm -rf build reports .pytest_cache .hypothesis

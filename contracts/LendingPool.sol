@@ -1,0 +1,800 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {ILendingPool} from "./interfaces/ILendingPool.sol";
+import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
+import {DataTypes} from "./libraries/DataTypes.sol";
+import {Errors} from "./libraries/Errors.sol";
+import {MathLib, WAD, RAY, BPS} from "./libraries/MathLib.sol";
+import {SharesMathLib} from "./libraries/SharesMathLib.sol";
+import {ValueLib} from "./libraries/ValueLib.sol";
+import {InterestRateLib} from "./libraries/InterestRateLib.sol";
+import {LiquidationLogic} from "./libraries/LiquidationLogic.sol";
+
+/// @title LendingPool
+/// @notice One pool holding every reserve, with Aave-V4-style liquidations: repay what restores the
+///         target health factor, a Dutch-auction bonus on the health factor, dust cleared whole, and
+///         deficits recorded instead of zombie accounts. See `ILendingPool` and protocol.md.
+/// @dev Tokens must be plain ERC20s: fee-on-transfer tokens revert `InboundTransferShortfall` (the pool
+///      checks after every inbound transfer that its balance still covers its books), and rebasing tokens
+///      are not supported. Donations to the pool are ignored: cash is kept on the books.
+contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
+    using MathLib for uint256;
+    using SharesMathLib for uint256;
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    /// @notice A remaining debt or collateral worth less than this ($1,000, value units) is dust.
+    uint256 public constant DUST_LIQUIDATION_THRESHOLD = LiquidationLogic.DUST_LIQUIDATION_THRESHOLD;
+    /// @notice Accounts below this health factor (WAD) may be liquidated.
+    uint256 public constant HEALTH_FACTOR_LIQUIDATION_THRESHOLD = WAD;
+    /// @notice The user bitmap holds two bits per reserve.
+    uint256 public constant MAX_RESERVES = 128;
+
+    /// @dev Bits 2*id of a user bitmap: borrowing reserve id.
+    uint256 internal constant BORROWING_MASK = 0x5555555555555555555555555555555555555555555555555555555555555555;
+
+    /// @notice The price oracle.
+    IPriceOracle public immutable oracle;
+    /// @notice Receives the protocol fee as supply shares; its shares pay deficits first.
+    address public feeReceiver;
+    /// @notice May pause reserves.
+    address public guardian;
+
+    DataTypes.LiquidationConfig internal _liquidationConfig;
+    mapping(address asset => DataTypes.Reserve) internal _reserves;
+    address[] internal _reservesList;
+    mapping(address user => mapping(address asset => DataTypes.Position)) internal _positions;
+    mapping(address user => uint256) internal _userConfig;
+
+    /// @param oracle_ The price oracle.
+    /// @param feeReceiver_ The insurance fund, credited the protocol fee.
+    /// @param owner_ Governance.
+    /// @dev The liquidation configuration starts at target HF 1.05, max bonus at HF 0.7, bonus factor 20%.
+    constructor(address oracle_, address feeReceiver_, address owner_) Ownable(owner_) {
+        if (oracle_ == address(0) || feeReceiver_ == address(0)) revert Errors.ZeroAddress();
+        oracle = IPriceOracle(oracle_);
+        feeReceiver = feeReceiver_;
+        emit FeeReceiverUpdated(address(0), feeReceiver_);
+        _setLiquidationConfig(1.05e18, 0.7e18, 20_00);
+    }
+
+    /* GOVERNANCE */
+
+    /// @inheritdoc ILendingPool
+    function addReserve(address asset, DataTypes.ReserveConfig calldata config) external onlyOwner {
+        if (asset == address(0)) revert Errors.ZeroAddress();
+        DataTypes.Reserve storage reserve = _reserves[asset];
+        if (reserve.listed) revert Errors.ReserveAlreadyListed(asset);
+        uint256 id = _reservesList.length;
+        if (id >= MAX_RESERVES) revert Errors.TooManyReserves();
+        uint8 decimals = IERC20Metadata(asset).decimals();
+        if (decimals > 18) revert Errors.TooManyDecimals(decimals);
+        _validateReserveConfig(config);
+
+        reserve.config = config;
+        reserve.borrowIndex = uint128(RAY);
+        reserve.lastUpdate = uint40(block.timestamp);
+        reserve.id = uint8(id);
+        reserve.decimals = decimals;
+        reserve.listed = true;
+        _reservesList.push(asset);
+        emit ReserveAdded(asset, id, decimals, config);
+    }
+
+    /// @inheritdoc ILendingPool
+    function updateReserveConfig(address asset, DataTypes.ReserveConfig calldata config) external onlyOwner {
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        _validateReserveConfig(config);
+        _accrue(asset, reserve);
+        reserve.config = config;
+        emit ReserveConfigUpdated(asset, config);
+    }
+
+    /// @inheritdoc ILendingPool
+    function setLiquidationConfig(
+        uint256 targetHealthFactor,
+        uint256 healthFactorForMaxBonus,
+        uint256 liquidationBonusFactor
+    ) external onlyOwner {
+        _setLiquidationConfig(targetHealthFactor, healthFactorForMaxBonus, liquidationBonusFactor);
+    }
+
+    /// @inheritdoc ILendingPool
+    function setReservePaused(address asset, bool paused) external {
+        if (msg.sender != owner() && msg.sender != guardian) revert Errors.OnlyOwnerOrGuardian(msg.sender);
+        _listedReserve(asset).config.paused = paused;
+        emit ReservePausedSet(asset, paused, msg.sender);
+    }
+
+    /// @inheritdoc ILendingPool
+    function setGuardian(address newGuardian) external onlyOwner {
+        emit GuardianUpdated(guardian, newGuardian);
+        guardian = newGuardian;
+    }
+
+    /// @inheritdoc ILendingPool
+    function setFeeReceiver(address newFeeReceiver) external onlyOwner {
+        if (newFeeReceiver == address(0)) revert Errors.ZeroAddress();
+        emit FeeReceiverUpdated(feeReceiver, newFeeReceiver);
+        feeReceiver = newFeeReceiver;
+    }
+
+    /* SUPPLY AND WITHDRAW */
+
+    /// @inheritdoc ILendingPool
+    function supply(address asset, uint256 amount, address onBehalfOf)
+        external
+        nonReentrant
+        returns (uint256 shares)
+    {
+        if (onBehalfOf == address(0)) revert Errors.ZeroAddress();
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        _requireNotPaused(asset, reserve);
+        if (reserve.config.frozen) revert Errors.ReserveFrozen(asset);
+        if (amount == 0) revert Errors.InvalidAmount();
+        uint256 index = _accrue(asset, reserve);
+
+        shares = amount.toSharesDown(_totalAddedAssets(reserve, index), reserve.totalSupplyShares);
+        if (shares == 0) revert Errors.InvalidAmount();
+        DataTypes.Position storage position = _positions[onBehalfOf][asset];
+        bool firstSupply = position.supplyShares == 0;
+        position.supplyShares = (position.supplyShares + shares).toUint128();
+        reserve.totalSupplyShares = (reserve.totalSupplyShares + shares).toUint128();
+        reserve.cash = (reserve.cash + amount).toUint128();
+        emit Supply(asset, msg.sender, onBehalfOf, amount, shares);
+
+        uint256 collateralBit = _collateralBit(reserve.id);
+        if (firstSupply && reserve.config.collateralFactor > 0 && _userConfig[onBehalfOf] & collateralBit == 0) {
+            _userConfig[onBehalfOf] |= collateralBit;
+            emit CollateralToggled(onBehalfOf, asset, true);
+        }
+
+        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+        _requireCashBacked(asset, reserve);
+    }
+
+    /// @inheritdoc ILendingPool
+    function withdraw(address asset, uint256 amount, address to) external nonReentrant returns (uint256 withdrawn) {
+        if (to == address(0)) revert Errors.ZeroAddress();
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        _requireNotPaused(asset, reserve);
+        if (amount == 0) revert Errors.InvalidAmount();
+        uint256 index = _accrue(asset, reserve);
+
+        DataTypes.Position storage position = _positions[msg.sender][asset];
+        uint256 userShares = position.supplyShares;
+        uint256 totalAssets = _totalAddedAssets(reserve, index);
+        uint256 totalShares = reserve.totalSupplyShares;
+        uint256 shares;
+        if (amount == type(uint256).max) {
+            shares = userShares;
+            withdrawn = shares.toAssetsDown(totalAssets, totalShares);
+        } else {
+            shares = amount.toSharesUp(totalAssets, totalShares);
+            if (shares > userShares) {
+                revert Errors.InsufficientSupply(amount, userShares.toAssetsDown(totalAssets, totalShares));
+            }
+            withdrawn = amount;
+        }
+        if (withdrawn == 0) revert Errors.InvalidAmount();
+        if (withdrawn > reserve.cash) revert Errors.InsufficientLiquidity(withdrawn, reserve.cash);
+
+        position.supplyShares = uint128(userShares - shares);
+        reserve.totalSupplyShares = uint128(totalShares - shares);
+        reserve.cash -= uint128(withdrawn);
+        emit Withdraw(asset, msg.sender, to, withdrawn, shares);
+
+        uint256 config = _userConfig[msg.sender];
+        uint256 collateralBit = _collateralBit(reserve.id);
+        if (config & collateralBit != 0) {
+            if (userShares == shares) {
+                _userConfig[msg.sender] = config & ~collateralBit;
+                emit CollateralToggled(msg.sender, asset, false);
+            }
+            if (config & BORROWING_MASK != 0 && reserve.config.collateralFactor > 0) _requireHealthy(msg.sender);
+        }
+
+        IERC20(asset).safeTransfer(to, withdrawn);
+    }
+
+    /* BORROW AND REPAY */
+
+    /// @inheritdoc ILendingPool
+    function borrow(address asset, uint256 amount) external nonReentrant returns (uint256 shares) {
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        _requireNotPaused(asset, reserve);
+        if (reserve.config.frozen) revert Errors.ReserveFrozen(asset);
+        if (amount == 0) revert Errors.InvalidAmount();
+        uint256 index = _accrue(asset, reserve);
+        if (amount > reserve.cash) revert Errors.InsufficientLiquidity(amount, reserve.cash);
+
+        shares = amount.mulDivUp(RAY, index);
+        DataTypes.Position storage position = _positions[msg.sender][asset];
+        position.drawnShares = (position.drawnShares + shares).toUint128();
+        reserve.totalDrawnShares = (reserve.totalDrawnShares + shares).toUint128();
+        reserve.cash -= uint128(amount);
+        _userConfig[msg.sender] |= _borrowingBit(reserve.id);
+        emit Borrow(asset, msg.sender, amount, shares);
+
+        _requireHealthy(msg.sender);
+        IERC20(asset).safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc ILendingPool
+    function repay(address asset, uint256 amount, address onBehalfOf) external nonReentrant returns (uint256 repaid) {
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        _requireNotPaused(asset, reserve);
+        if (amount == 0) revert Errors.InvalidAmount();
+        uint256 index = _accrue(asset, reserve);
+
+        DataTypes.Position storage position = _positions[onBehalfOf][asset];
+        uint256 drawnShares = position.drawnShares;
+        if (drawnShares == 0) revert Errors.NoDebt();
+        uint256 debt = drawnShares.rayMulUp(index);
+        uint256 shares;
+        if (amount >= debt) {
+            shares = drawnShares;
+            repaid = debt;
+        } else {
+            shares = amount.mulDivDown(RAY, index);
+            if (shares == 0) revert Errors.InvalidAmount();
+            repaid = amount;
+        }
+
+        position.drawnShares = uint128(drawnShares - shares);
+        reserve.totalDrawnShares -= uint128(shares);
+        reserve.cash = (reserve.cash + repaid).toUint128();
+        if (shares == drawnShares) _userConfig[onBehalfOf] &= ~_borrowingBit(reserve.id);
+        emit Repay(asset, msg.sender, onBehalfOf, repaid, shares);
+
+        IERC20(asset).safeTransferFrom(msg.sender, address(this), repaid);
+        _requireCashBacked(asset, reserve);
+    }
+
+    /// @inheritdoc ILendingPool
+    function setUsingAsCollateral(address asset, bool enabled) external nonReentrant {
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        _requireNotPaused(asset, reserve);
+        uint256 config = _userConfig[msg.sender];
+        uint256 collateralBit = _collateralBit(reserve.id);
+        if ((config & collateralBit != 0) == enabled) return;
+
+        if (enabled) {
+            if (reserve.config.frozen) revert Errors.ReserveFrozen(asset);
+            if (_positions[msg.sender][asset].supplyShares == 0) revert Errors.ReserveNotSupplied();
+            _userConfig[msg.sender] = config | collateralBit;
+        } else {
+            _userConfig[msg.sender] = config & ~collateralBit;
+        }
+        emit CollateralToggled(msg.sender, asset, enabled);
+        if (!enabled && config & BORROWING_MASK != 0) _requireHealthy(msg.sender);
+    }
+
+    /* LIQUIDATION */
+
+    /// @dev Everything a liquidation decides before touching storage.
+    struct LiquidationPlan {
+        DataTypes.AccountData account;
+        uint256 liquidationBonus;
+        uint256 collateralIndex;
+        uint256 debtIndex;
+        LiquidationLogic.Amounts amounts;
+        uint256 collateralSeized; // assets
+        uint256 collateralToLiquidator; // assets
+        uint256 protocolFee; // assets
+        bool deficit;
+    }
+
+    /// @inheritdoc ILendingPool
+    function liquidate(
+        address collateralAsset,
+        address debtAsset,
+        address user,
+        uint256 debtToCover,
+        bool receiveShares
+    ) external nonReentrant returns (uint256 debtRepaid, uint256 collateralSeized) {
+        // Validate, price and compute (a view shared with previewLiquidation).
+        LiquidationPlan memory plan =
+            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, receiveShares, msg.sender);
+        LiquidationLogic.Amounts memory amounts = plan.amounts;
+        DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
+        DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
+
+        // Accrue: store the indexes the plan was computed with.
+        _storeAccruedIndex(collateralAsset, collateralReserve, plan.collateralIndex);
+        _storeAccruedIndex(debtAsset, debtReserve, plan.debtIndex);
+
+        // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator.
+        DataTypes.Position storage collateralPosition = _positions[user][collateralAsset];
+        collateralPosition.supplyShares -= uint128(amounts.collateralSharesToSeize);
+        if (amounts.feeShares > 0) {
+            DataTypes.Position storage fund = _positions[feeReceiver][collateralAsset];
+            fund.supplyShares = (fund.supplyShares + amounts.feeShares).toUint128();
+        }
+        if (receiveShares) {
+            DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
+            liquidatorPosition.supplyShares = (liquidatorPosition.supplyShares + amounts.liquidatorShares).toUint128();
+        } else {
+            if (plan.collateralToLiquidator > collateralReserve.cash) {
+                revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, collateralReserve.cash);
+            }
+            collateralReserve.totalSupplyShares -= uint128(amounts.liquidatorShares);
+            collateralReserve.cash -= uint128(plan.collateralToLiquidator);
+        }
+        if (collateralPosition.supplyShares == 0) {
+            _userConfig[user] &= ~_collateralBit(collateralReserve.id);
+            emit CollateralToggled(user, collateralAsset, false);
+        }
+
+        // Debt side.
+        DataTypes.Position storage debtPosition = _positions[user][debtAsset];
+        debtPosition.drawnShares -= uint128(amounts.debtSharesToRepay);
+        debtReserve.totalDrawnShares -= uint128(amounts.debtSharesToRepay);
+        debtReserve.cash = (debtReserve.cash + amounts.debtToRepay).toUint128();
+        if (debtPosition.drawnShares == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
+
+        // No debt without collateral: write the rest off.
+        if (plan.deficit) _reportDeficit(user);
+
+        _emitLiquidationCall(collateralAsset, debtAsset, user, plan, receiveShares);
+
+        // Interactions: collateral out, debt in.
+        if (!receiveShares && plan.collateralToLiquidator > 0) {
+            IERC20(collateralAsset).safeTransfer(msg.sender, plan.collateralToLiquidator);
+        }
+        if (amounts.debtToRepay > 0) {
+            IERC20(debtAsset).safeTransferFrom(msg.sender, address(this), amounts.debtToRepay);
+            _requireCashBacked(debtAsset, debtReserve);
+        }
+        return (amounts.debtToRepay, plan.collateralSeized);
+    }
+
+    /// @inheritdoc ILendingPool
+    function previewLiquidation(address collateralAsset, address debtAsset, address user, uint256 debtToCover)
+        external
+        view
+        returns (DataTypes.LiquidationPreview memory preview)
+    {
+        LiquidationPlan memory plan = _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender);
+        if (plan.collateralToLiquidator > _reserves[collateralAsset].cash) {
+            revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, _reserves[collateralAsset].cash);
+        }
+        preview = DataTypes.LiquidationPreview({
+            healthFactor: plan.account.healthFactor,
+            liquidationBonus: plan.liquidationBonus,
+            debtToRepay: plan.amounts.debtToRepay,
+            collateralToSeize: plan.collateralSeized,
+            collateralToLiquidator: plan.collateralToLiquidator,
+            protocolFee: plan.protocolFee,
+            deficit: plan.deficit
+        });
+    }
+
+    /// @dev Validation in the order of protocol.md section 8, then the amounts. Reads interest accrued to
+    ///      now without storing it, so `liquidate` and `previewLiquidation` compute the same numbers.
+    function _planLiquidation(
+        address collateralAsset,
+        address debtAsset,
+        address user,
+        uint256 debtToCover,
+        bool receiveShares,
+        address liquidator
+    ) internal view returns (LiquidationPlan memory plan) {
+        DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
+        DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
+        if (!collateralReserve.listed) revert Errors.ReserveNotListed(collateralAsset);
+        if (!debtReserve.listed) revert Errors.ReserveNotListed(debtAsset);
+        if (user == liquidator) revert Errors.SelfLiquidation();
+        if (debtToCover == 0) revert Errors.InvalidDebtToCover();
+        DataTypes.ReserveConfig memory collateralConfig = collateralReserve.config;
+        if (collateralConfig.paused) revert Errors.ReservePaused(collateralAsset);
+        if (debtReserve.config.paused) revert Errors.ReservePaused(debtAsset);
+        DataTypes.Position memory collateralPosition = _positions[user][collateralAsset];
+        DataTypes.Position memory debtPosition = _positions[user][debtAsset];
+        if (collateralPosition.supplyShares == 0) revert Errors.ReserveNotSupplied();
+        if (debtPosition.drawnShares == 0) revert Errors.ReserveNotBorrowed();
+
+        uint256[] memory prices = new uint256[](MAX_RESERVES);
+        plan.account = _accountData(user, prices);
+        if (plan.account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
+            revert Errors.HealthFactorNotBelowThreshold(plan.account.healthFactor);
+        }
+        if (_userConfig[user] & _collateralBit(collateralReserve.id) == 0 || collateralConfig.collateralFactor == 0) {
+            revert Errors.ReserveNotEnabledAsCollateral();
+        }
+        if (receiveShares && (collateralConfig.frozen || !collateralConfig.receiveSharesEnabled)) {
+            revert Errors.CannotReceiveShares();
+        }
+
+        DataTypes.LiquidationConfig memory liquidationConfig = _liquidationConfig;
+        plan.liquidationBonus = LiquidationLogic.calculateLiquidationBonus(
+            collateralConfig.maxLiquidationBonus,
+            plan.account.healthFactor,
+            liquidationConfig.healthFactorForMaxBonus,
+            liquidationConfig.liquidationBonusFactor
+        );
+        plan.collateralIndex = _currentIndex(collateralReserve);
+        plan.debtIndex = _currentIndex(debtReserve);
+        uint256 collateralTotalAssets = _totalAddedAssets(collateralReserve, plan.collateralIndex);
+        uint256 collateralTotalShares = collateralReserve.totalSupplyShares;
+
+        plan.amounts = LiquidationLogic.calculateAmounts(
+            LiquidationLogic.Params({
+                healthFactor: plan.account.healthFactor,
+                totalDebtValueRay: plan.account.totalDebtValueRay,
+                targetHealthFactor: liquidationConfig.targetHealthFactor,
+                liquidationBonus: plan.liquidationBonus,
+                collateralFactor: collateralConfig.collateralFactor,
+                liquidationFee: collateralConfig.liquidationFee,
+                debtToCover: debtToCover,
+                drawnShares: debtPosition.drawnShares,
+                borrowIndex: plan.debtIndex,
+                debtPrice: prices[debtReserve.id],
+                debtDecimals: debtReserve.decimals,
+                supplyShares: collateralPosition.supplyShares,
+                collateralPrice: prices[collateralReserve.id],
+                collateralDecimals: collateralReserve.decimals,
+                collateralTotalAssets: collateralTotalAssets,
+                collateralTotalShares: collateralTotalShares
+            })
+        );
+        plan.collateralSeized =
+            plan.amounts.collateralSharesToSeize.toAssetsDown(collateralTotalAssets, collateralTotalShares);
+        plan.collateralToLiquidator =
+            plan.amounts.liquidatorShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
+        plan.protocolFee = plan.amounts.feeShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
+        plan.deficit = LiquidationLogic.isDeficit(
+            collateralPosition.supplyShares - plan.amounts.collateralSharesToSeize,
+            plan.account.activeCollateralCount,
+            debtPosition.drawnShares - plan.amounts.debtSharesToRepay,
+            plan.account.borrowCount
+        );
+    }
+
+    /// @dev Emits `LiquidationCall` (a function of its own to keep `liquidate`'s stack small).
+    function _emitLiquidationCall(
+        address collateralAsset,
+        address debtAsset,
+        address user,
+        LiquidationPlan memory plan,
+        bool receiveShares
+    ) internal {
+        emit LiquidationCall(
+            collateralAsset,
+            debtAsset,
+            user,
+            msg.sender,
+            plan.amounts.debtToRepay,
+            plan.collateralSeized,
+            plan.protocolFee,
+            plan.liquidationBonus,
+            plan.account.healthFactor,
+            receiveShares
+        );
+    }
+
+    /// @dev Writes off every remaining debt of `user` into the reserves' deficits.
+    function _reportDeficit(address user) internal {
+        uint256 config = _userConfig[user];
+        uint256 borrowing = config & BORROWING_MASK;
+        for (uint256 id; borrowing != 0; ++id) {
+            if (borrowing & 1 != 0) {
+                address asset = _reservesList[id];
+                DataTypes.Reserve storage reserve = _reserves[asset];
+                uint256 index = _accrue(asset, reserve);
+                DataTypes.Position storage position = _positions[user][asset];
+                uint256 shares = position.drawnShares;
+                uint256 amount = shares.rayMulUp(index);
+                position.drawnShares = 0;
+                reserve.totalDrawnShares -= uint128(shares);
+                reserve.deficit = (reserve.deficit + amount).toUint128();
+                emit DeficitReported(user, asset, amount);
+            }
+            borrowing >>= 2;
+        }
+        _userConfig[user] = config & ~BORROWING_MASK;
+    }
+
+    /* DEFICIT */
+
+    /// @inheritdoc ILendingPool
+    function settleDeficit(address asset) external nonReentrant {
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        uint256 index = _accrue(asset, reserve);
+        uint256 outstanding = reserve.deficit;
+        if (outstanding == 0) revert Errors.NoDeficit();
+
+        address fund = feeReceiver;
+        DataTypes.Position storage fundPosition = _positions[fund][asset];
+        uint256 fundShares = fundPosition.supplyShares;
+        uint256 totalAssets = _totalAddedAssets(reserve, index);
+        uint256 totalShares = reserve.totalSupplyShares;
+        uint256 covered = outstanding.min(fundShares.toAssetsDown(totalAssets, totalShares));
+        if (covered > 0) {
+            uint256 burned = covered.toSharesUp(totalAssets, totalShares).min(fundShares);
+            fundPosition.supplyShares = uint128(fundShares - burned);
+            reserve.totalSupplyShares = uint128(totalShares - burned);
+            emit DeficitCovered(asset, fund, covered, burned);
+        }
+        reserve.deficit = 0;
+        uint256 socialized = outstanding - covered;
+        if (socialized > 0) emit DeficitSocialized(asset, socialized);
+    }
+
+    /// @inheritdoc ILendingPool
+    function coverDeficit(address asset, uint256 amount) external nonReentrant returns (uint256 covered) {
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        if (amount == 0) revert Errors.InvalidAmount();
+        _accrue(asset, reserve);
+        uint256 outstanding = reserve.deficit;
+        if (outstanding == 0) revert Errors.NoDeficit();
+        covered = amount.min(outstanding);
+        reserve.deficit = uint128(outstanding - covered);
+        reserve.cash = (reserve.cash + covered).toUint128();
+        emit DeficitCovered(asset, msg.sender, covered, 0);
+
+        IERC20(asset).safeTransferFrom(msg.sender, address(this), covered);
+        _requireCashBacked(asset, reserve);
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc ILendingPool
+    function getUserAccountData(address user)
+        external
+        view
+        returns (
+            uint256 totalCollateralValue,
+            uint256 totalDebtValue,
+            uint256 healthFactor,
+            uint256 avgCollateralFactor,
+            uint256 activeCollateralCount,
+            uint256 borrowCount
+        )
+    {
+        DataTypes.AccountData memory data = _accountData(user, new uint256[](MAX_RESERVES));
+        totalCollateralValue = data.totalCollateralValue;
+        totalDebtValue = data.totalDebtValueRay.divUp(RAY);
+        healthFactor = data.healthFactor;
+        if (totalCollateralValue > 0) avgCollateralFactor = data.weightedCollateralValue * 1e14 / totalCollateralValue;
+        activeCollateralCount = data.activeCollateralCount;
+        borrowCount = data.borrowCount;
+    }
+
+    /// @inheritdoc ILendingPool
+    function getHealthFactors(address[] calldata users) external view returns (uint256[] memory healthFactors) {
+        uint256[] memory prices = new uint256[](MAX_RESERVES);
+        healthFactors = new uint256[](users.length);
+        for (uint256 i; i < users.length; ++i) {
+            healthFactors[i] = _accountData(users[i], prices).healthFactor;
+        }
+    }
+
+    /// @inheritdoc ILendingPool
+    function getLiquidationBonus(address collateralAsset, uint256 healthFactor) external view returns (uint256) {
+        DataTypes.LiquidationConfig memory liquidationConfig = _liquidationConfig;
+        return LiquidationLogic.calculateLiquidationBonus(
+            _listedReserve(collateralAsset).config.maxLiquidationBonus,
+            healthFactor,
+            liquidationConfig.healthFactorForMaxBonus,
+            liquidationConfig.liquidationBonusFactor
+        );
+    }
+
+    /// @inheritdoc ILendingPool
+    function getUserPosition(address user, address asset)
+        external
+        view
+        returns (uint256 supplied, uint256 debt, bool usingAsCollateral)
+    {
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        DataTypes.Position memory position = _positions[user][asset];
+        uint256 index = _currentIndex(reserve);
+        supplied = uint256(position.supplyShares).toAssetsDown(_totalAddedAssets(reserve, index), reserve.totalSupplyShares);
+        debt = uint256(position.drawnShares).rayMulUp(index);
+        usingAsCollateral = _userConfig[user] & _collateralBit(reserve.id) != 0;
+    }
+
+    /// @inheritdoc ILendingPool
+    function getUserShares(address user, address asset) external view returns (uint256 supplyShares, uint256 drawnShares) {
+        DataTypes.Position memory position = _positions[user][asset];
+        return (position.supplyShares, position.drawnShares);
+    }
+
+    /// @inheritdoc ILendingPool
+    function getUserConfig(address user) external view returns (uint256) {
+        return _userConfig[user];
+    }
+
+    /// @inheritdoc ILendingPool
+    function getReserveData(address asset) external view returns (DataTypes.ReserveView memory data) {
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        uint256 index = _currentIndex(reserve);
+        data.config = reserve.config;
+        data.id = reserve.id;
+        data.decimals = reserve.decimals;
+        data.borrowIndex = index;
+        data.lastUpdate = reserve.lastUpdate;
+        data.cash = reserve.cash;
+        data.totalSupplyShares = reserve.totalSupplyShares;
+        data.totalDrawnShares = reserve.totalDrawnShares;
+        data.totalDebt = uint256(reserve.totalDrawnShares).rayMulDown(index);
+        data.deficit = reserve.deficit;
+        data.totalAddedAssets = data.cash + data.totalDebt + data.deficit;
+        try oracle.getPrice(asset) returns (uint256 price) {
+            data.price = price;
+        } catch {}
+    }
+
+    /// @inheritdoc ILendingPool
+    function getReservesList() external view returns (address[] memory) {
+        return _reservesList;
+    }
+
+    /// @inheritdoc ILendingPool
+    function getLiquidationConfig()
+        external
+        view
+        returns (uint256 targetHealthFactor, uint256 healthFactorForMaxBonus, uint256 liquidationBonusFactor)
+    {
+        DataTypes.LiquidationConfig memory c = _liquidationConfig;
+        return (c.targetHealthFactor, c.healthFactorForMaxBonus, c.liquidationBonusFactor);
+    }
+
+    /// @inheritdoc ILendingPool
+    function deficit(address asset) external view returns (uint256) {
+        return _reserves[asset].deficit;
+    }
+
+    /* HEALTH FACTOR */
+
+    /// @dev The user's collateral and debt at current prices and indexes. `prices` caches one price per
+    ///      reserve id (0 = not read yet) and is filled for every reserve the account uses.
+    function _accountData(address user, uint256[] memory prices)
+        internal
+        view
+        returns (DataTypes.AccountData memory data)
+    {
+        uint256 config = _userConfig[user];
+        for (uint256 id; config != 0; ++id) {
+            if (config & 3 != 0) {
+                address asset = _reservesList[id];
+                DataTypes.Reserve storage reserve = _reserves[asset];
+                DataTypes.Position memory position = _positions[user][asset];
+                uint256 collateralFactor = reserve.config.collateralFactor;
+                bool isCollateral = config & 2 != 0 && position.supplyShares > 0 && collateralFactor > 0;
+                bool isBorrowing = config & 1 != 0;
+                if (isCollateral || isBorrowing) {
+                    uint256 price = prices[id];
+                    if (price == 0) price = prices[id] = oracle.getPrice(asset);
+                    uint256 index = _currentIndex(reserve);
+                    if (isCollateral) {
+                        uint256 value = ValueLib.toValue(
+                            uint256(position.supplyShares).toAssetsDown(
+                                _totalAddedAssets(reserve, index), reserve.totalSupplyShares
+                            ),
+                            reserve.decimals,
+                            price
+                        );
+                        data.totalCollateralValue += value;
+                        data.weightedCollateralValue += value * collateralFactor;
+                        ++data.activeCollateralCount;
+                    }
+                    if (isBorrowing) {
+                        data.totalDebtValueRay +=
+                            ValueLib.toValue(uint256(position.drawnShares) * index, reserve.decimals, price);
+                        ++data.borrowCount;
+                    }
+                }
+            }
+            config >>= 2;
+        }
+        data.healthFactor = data.totalDebtValueRay == 0
+            ? type(uint256).max
+            : data.weightedCollateralValue.mulDivDown(1e14 * RAY, data.totalDebtValueRay);
+    }
+
+    /// @dev Reverts if the user's health factor is below 1e18.
+    function _requireHealthy(address user) internal view {
+        uint256 healthFactor = _accountData(user, new uint256[](MAX_RESERVES)).healthFactor;
+        if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);
+    }
+
+    /* INTEREST */
+
+    /// @dev The borrow index accrued to now, without storing it.
+    function _currentIndex(DataTypes.Reserve storage reserve) internal view returns (uint256 index) {
+        index = reserve.borrowIndex;
+        uint256 elapsed = block.timestamp - reserve.lastUpdate;
+        if (elapsed == 0) return index;
+        uint256 rate = InterestRateLib.borrowRateRay(
+            reserve.config, reserve.cash, uint256(reserve.totalDrawnShares).rayMulDown(index)
+        );
+        return InterestRateLib.accrueIndex(index, rate, elapsed);
+    }
+
+    /// @dev Accrues interest to now and stores it.
+    function _accrue(address asset, DataTypes.Reserve storage reserve) internal returns (uint256 index) {
+        index = _currentIndex(reserve);
+        _storeAccruedIndex(asset, reserve, index);
+    }
+
+    /// @dev Stores an index computed by `_currentIndex` in this block.
+    function _storeAccruedIndex(address asset, DataTypes.Reserve storage reserve, uint256 index) internal {
+        if (reserve.lastUpdate == block.timestamp) return;
+        if (index != reserve.borrowIndex) {
+            reserve.borrowIndex = index.toUint128();
+            emit InterestAccrued(asset, index);
+        }
+        reserve.lastUpdate = uint40(block.timestamp);
+    }
+
+    /// @dev Total added assets: cash + drawn debt (rounded down) + deficit.
+    function _totalAddedAssets(DataTypes.Reserve storage reserve, uint256 index) internal view returns (uint256) {
+        return reserve.cash + uint256(reserve.totalDrawnShares).rayMulDown(index) + reserve.deficit;
+    }
+
+    /* CHECKS */
+
+    function _listedReserve(address asset) internal view returns (DataTypes.Reserve storage reserve) {
+        reserve = _reserves[asset];
+        if (!reserve.listed) revert Errors.ReserveNotListed(asset);
+    }
+
+    function _requireNotPaused(address asset, DataTypes.Reserve storage reserve) internal view {
+        if (reserve.config.paused) revert Errors.ReservePaused(asset);
+    }
+
+    /// @dev After an inbound transfer the pool's balance must still cover the reserve's cash.
+    function _requireCashBacked(address asset, DataTypes.Reserve storage reserve) internal view {
+        uint256 balance = IERC20(asset).balanceOf(address(this));
+        if (balance < reserve.cash) revert Errors.InboundTransferShortfall(asset, balance, reserve.cash);
+    }
+
+    function _validateReserveConfig(DataTypes.ReserveConfig calldata config) internal pure {
+        if (config.collateralFactor >= BPS) revert Errors.InvalidCollateralFactor(config.collateralFactor);
+        if (config.maxLiquidationBonus < BPS) revert Errors.InvalidLiquidationBonus(config.maxLiquidationBonus);
+        if (config.liquidationFee > BPS) revert Errors.InvalidLiquidationFee(config.liquidationFee);
+        if (uint256(config.maxLiquidationBonus) * config.collateralFactor >= BPS * BPS - BPS + 1) {
+            // ceil(maxLB * CF / 1e4) < 1e4  <=>  maxLB * CF <= 1e8 - 1e4
+            revert Errors.BonusTimesCollateralFactorTooHigh(config.maxLiquidationBonus, config.collateralFactor);
+        }
+        if (config.optimalUtilization == 0 || config.optimalUtilization >= BPS) {
+            revert Errors.InvalidOptimalUtilization(config.optimalUtilization);
+        }
+    }
+
+    function _setLiquidationConfig(
+        uint256 targetHealthFactor,
+        uint256 healthFactorForMaxBonus,
+        uint256 liquidationBonusFactor
+    ) internal {
+        if (targetHealthFactor < WAD || targetHealthFactor > type(uint64).max) {
+            revert Errors.InvalidTargetHealthFactor(targetHealthFactor);
+        }
+        if (healthFactorForMaxBonus >= WAD) revert Errors.InvalidHealthFactorForMaxBonus(healthFactorForMaxBonus);
+        if (liquidationBonusFactor > BPS) revert Errors.InvalidLiquidationBonusFactor(liquidationBonusFactor);
+        _liquidationConfig = DataTypes.LiquidationConfig({
+            targetHealthFactor: uint64(targetHealthFactor),
+            healthFactorForMaxBonus: uint64(healthFactorForMaxBonus),
+            liquidationBonusFactor: uint16(liquidationBonusFactor)
+        });
+        emit LiquidationConfigUpdated(targetHealthFactor, healthFactorForMaxBonus, liquidationBonusFactor);
+    }
+
+    function _borrowingBit(uint256 id) internal pure returns (uint256) {
+        return 1 << (id << 1);
+    }
+
+    function _collateralBit(uint256 id) internal pure returns (uint256) {
+        return 2 << (id << 1);
+    }
+}

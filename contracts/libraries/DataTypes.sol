@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title DataTypes
+/// @notice Structs shared by the pool, its interface, its libraries and the lens.
+library DataTypes {
+    /// @notice Governance configuration of one reserve. Packs into one storage slot.
+    /// @dev Rates are annual, in BPS; they are turned into a per-second accrual of the borrow index.
+    struct ReserveConfig {
+        uint16 collateralFactor; // BPS, < 1e4
+        uint16 maxLiquidationBonus; // BPS, >= 1e4 (10500 = seize 105% of the repaid value)
+        uint16 liquidationFee; // BPS of the bonus part, <= 1e4
+        bool receiveSharesEnabled;
+        bool paused;
+        bool frozen;
+        uint32 baseRate; // BPS per year
+        uint32 slopeBelowOptimal; // BPS per year added linearly up to the optimal utilisation
+        uint32 slopeAboveOptimal; // BPS per year added linearly from optimal to 100% utilisation
+        uint16 optimalUtilization; // BPS, 0 < u < 1e4
+    }
+
+    /// @notice Storage of one reserve: four slots.
+    struct Reserve {
+        // slot 0
+        ReserveConfig config;
+        // slot 1
+        uint128 borrowIndex; // RAY
+        uint40 lastUpdate; // timestamp of the last accrual
+        uint8 id; // position in the reserves list and in the user bitmaps
+        uint8 decimals;
+        bool listed;
+        // slot 2
+        uint128 cash; // underlying held for this reserve (book value, donations excluded)
+        uint128 totalSupplyShares;
+        // slot 3
+        uint128 totalDrawnShares;
+        uint128 deficit; // asset units written off by liquidations and not yet settled
+    }
+
+    /// @notice A user's shares on one reserve: one storage slot.
+    struct Position {
+        uint128 supplyShares;
+        uint128 drawnShares;
+    }
+
+    /// @notice Pool-wide liquidation configuration.
+    struct LiquidationConfig {
+        uint64 targetHealthFactor; // WAD, >= 1e18
+        uint64 healthFactorForMaxBonus; // WAD, < 1e18
+        uint16 liquidationBonusFactor; // BPS, <= 1e4
+    }
+
+    /// @notice A reserve's state with interest accrued to the current block, for views.
+    struct ReserveView {
+        ReserveConfig config;
+        uint8 id;
+        uint8 decimals;
+        uint256 borrowIndex; // RAY, accrued to now
+        uint256 lastUpdate;
+        uint256 cash;
+        uint256 totalSupplyShares;
+        uint256 totalDrawnShares;
+        uint256 totalAddedAssets; // cash + drawn debt (rounded down) + deficit
+        uint256 totalDebt; // drawn debt in assets, rounded down
+        uint256 deficit;
+        uint256 price; // 8 decimals
+    }
+
+    /// @notice What a call to liquidate with the same arguments would do now.
+    struct LiquidationPreview {
+        uint256 healthFactor; // WAD, before the liquidation
+        uint256 liquidationBonus; // BPS
+        uint256 debtToRepay; // debt asset units the liquidator pays
+        uint256 collateralToSeize; // collateral assets taken from the user (shares converted down)
+        uint256 collateralToLiquidator; // collateral assets the liquidator receives
+        uint256 protocolFee; // collateral assets credited to the fee receiver as shares
+        bool deficit; // whether the liquidation writes the user's remaining debt off
+    }
+
+    /// @notice A user's account as the health factor sees it.
+    struct AccountData {
+        uint256 totalCollateralValue; // value, $1 = 1e26
+        uint256 weightedCollateralValue; // sum of collateralFactor (BPS) * value
+        uint256 totalDebtValueRay; // value * RAY
+        uint256 healthFactor; // WAD, type(uint256).max without debt
+        uint256 activeCollateralCount;
+        uint256 borrowCount;
+    }
+}

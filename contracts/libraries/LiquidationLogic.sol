@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Errors} from "./Errors.sol";
+import {MathLib, WAD, RAY, BPS} from "./MathLib.sol";
+import {SharesMathLib} from "./SharesMathLib.sol";
+import {ValueLib} from "./ValueLib.sol";
+
+/// @title LiquidationLogic
+/// @notice The liquidation math of protocol.md sections 4-6, as pure functions with one job each.
+///         The pool only gathers the inputs and applies the results.
+/// @dev Units: BPS (1e4 = 100%), WAD health factors, RAY indexes, 8-decimal prices, $1 = 1e26 of value.
+library LiquidationLogic {
+    using MathLib for uint256;
+    using SharesMathLib for uint256;
+
+    /// @notice A remaining debt or collateral worth less than this ($1,000, value units) is dust.
+    uint256 internal constant DUST_LIQUIDATION_THRESHOLD = 1000e26;
+
+    /// @notice Everything the amount computation needs, gathered by the pool.
+    struct Params {
+        uint256 healthFactor; // WAD, before the liquidation
+        uint256 totalDebtValueRay; // value * RAY, all of the user's debt
+        uint256 targetHealthFactor; // WAD
+        uint256 liquidationBonus; // BPS
+        uint256 collateralFactor; // BPS, of the collateral reserve
+        uint256 liquidationFee; // BPS, of the collateral reserve
+        uint256 debtToCover; // debt asset units; type(uint256).max = as much as allowed
+        // debt reserve
+        uint256 drawnShares; // D, the user's
+        uint256 borrowIndex; // I, RAY
+        uint256 debtPrice; // 8 decimals
+        uint256 debtDecimals;
+        // collateral reserve
+        uint256 supplyShares; // S, the user's
+        uint256 collateralPrice; // 8 decimals
+        uint256 collateralDecimals;
+        uint256 collateralTotalAssets; // the reserve's total added assets
+        uint256 collateralTotalShares; // the reserve's total supply shares
+    }
+
+    /// @notice What a liquidation moves.
+    struct Amounts {
+        uint256 debtSharesToRepay; // ds
+        uint256 debtToRepay; // rayMulUp(ds, I): what the liquidator pays
+        uint256 collateralSharesToSeize; // cs: taken from the user
+        uint256 feeShares; // credited to the fee receiver
+        uint256 liquidatorShares; // cs - feeShares
+    }
+
+    /// @notice The liquidation bonus (BPS) for a health factor: a Dutch auction from the minimum
+    ///         bonus just below HF 1 up to `maxLiquidationBonus` at `healthFactorForMaxBonus`.
+    /// @dev minLB = floor((maxLB - 1e4) * bonusFactor / 1e4) + 1e4;
+    ///      LB = minLB + floor((maxLB - minLB) * (1e18 - HF) / (1e18 - hfForMaxBonus)).
+    ///      A health factor at or above 1e18 (not liquidatable) gives the minimum bonus.
+    /// @param maxLiquidationBonus BPS, >= 1e4.
+    /// @param healthFactor WAD.
+    /// @param healthFactorForMaxBonus WAD, < 1e18.
+    /// @param liquidationBonusFactor BPS, <= 1e4.
+    function calculateLiquidationBonus(
+        uint256 maxLiquidationBonus,
+        uint256 healthFactor,
+        uint256 healthFactorForMaxBonus,
+        uint256 liquidationBonusFactor
+    ) internal pure returns (uint256) {
+        if (healthFactor <= healthFactorForMaxBonus) return maxLiquidationBonus;
+        uint256 minBonus = (maxLiquidationBonus - BPS) * liquidationBonusFactor / BPS + BPS;
+        if (healthFactor >= WAD) return minBonus;
+        return minBonus
+            + (maxLiquidationBonus - minBonus) * (WAD - healthFactor) / (WAD - healthFactorForMaxBonus);
+    }
+
+    /// @notice Debt (asset units times RAY, rounded up) whose repayment brings the health factor to
+    ///         the target, seizing `liquidationBonus` times its value from a collateral of factor
+    ///         `collateralFactor`. Solves (W - x*LB*CF) / (D - x) = THF.
+    /// @dev LP = floor(LB * 1e14 * CF / 1e4) (WAD);
+    ///      T = ceil(totalDebtValueRay * 10**debtDecimals * (THF - HF) / ((THF - LP) * debtPrice * 1e18)).
+    ///      Zero when HF >= THF. Config validation keeps LP < 1e18 <= THF.
+    function calculateDebtToTargetRay(
+        uint256 totalDebtValueRay,
+        uint256 debtDecimals,
+        uint256 debtPrice,
+        uint256 targetHealthFactor,
+        uint256 healthFactor,
+        uint256 liquidationBonus,
+        uint256 collateralFactor
+    ) internal pure returns (uint256) {
+        if (healthFactor >= targetHealthFactor) return 0;
+        uint256 liquidationPenalty = liquidationBonus * 1e14 * collateralFactor / BPS;
+        return totalDebtValueRay.mulDivUp(
+            10 ** debtDecimals * (targetHealthFactor - healthFactor),
+            (targetHealthFactor - liquidationPenalty) * debtPrice * WAD
+        );
+    }
+
+    /// @notice Debt shares to repay: min(ceil(T / I), floor(debtToCover * RAY / I), D), then the
+    ///         debt-dust rule: if that would leave debt worth less than $1,000, repay all of it.
+    /// @param debtToTargetRay T from `calculateDebtToTargetRay`.
+    /// @param debtToCover The liquidator's cap (asset units); type(uint256).max means no cap.
+    function calculateDebtSharesToRepay(
+        uint256 debtToTargetRay,
+        uint256 debtToCover,
+        uint256 drawnShares,
+        uint256 borrowIndex,
+        uint256 debtDecimals,
+        uint256 debtPrice
+    ) internal pure returns (uint256 debtShares) {
+        debtShares = debtToTargetRay.divUp(borrowIndex);
+        if (debtToCover != type(uint256).max) {
+            debtShares = debtShares.min(debtToCover.mulDivDown(RAY, borrowIndex));
+        }
+        debtShares = debtShares.min(drawnShares);
+        if (
+            debtShares < drawnShares
+                && ValueLib.toValue((drawnShares - debtShares) * borrowIndex, debtDecimals, debtPrice)
+                    < DUST_LIQUIDATION_THRESHOLD * RAY
+        ) {
+            debtShares = drawnShares;
+        }
+    }
+
+    /// @notice Collateral assets (rounded down) worth `debtShares * borrowIndex` of debt plus the bonus:
+    ///         floor(ds * I * dP * cUnit * LB / (dUnit * cP * 1e4 * RAY)).
+    function calculateCollateralForDebt(
+        uint256 debtShares,
+        uint256 borrowIndex,
+        uint256 debtPrice,
+        uint256 debtDecimals,
+        uint256 collateralPrice,
+        uint256 collateralDecimals,
+        uint256 liquidationBonus
+    ) internal pure returns (uint256) {
+        return (debtShares * borrowIndex).mulDivDown(
+            debtPrice * 10 ** collateralDecimals * liquidationBonus,
+            10 ** debtDecimals * collateralPrice * BPS * RAY
+        );
+    }
+
+    /// @notice Debt (asset units times RAY, rounded up) that `collateralAssets` pays for at the bonus:
+    ///         ceil(collateralAssets * cP * dUnit * 1e4 * RAY / (dP * cUnit * LB)).
+    function calculateDebtForCollateralRay(
+        uint256 collateralAssets,
+        uint256 debtPrice,
+        uint256 debtDecimals,
+        uint256 collateralPrice,
+        uint256 collateralDecimals,
+        uint256 liquidationBonus
+    ) internal pure returns (uint256) {
+        return collateralAssets.mulDivUp(
+            collateralPrice * 10 ** debtDecimals * BPS * RAY, debtPrice * 10 ** collateralDecimals * liquidationBonus
+        );
+    }
+
+    /// @notice The protocol fee on the bonus part of the seized shares, rounded up for the protocol:
+    ///         feeShares = ceil(cs * fee * (LB - 1e4) / (LB * 1e4)); the liquidator gets the rest.
+    function splitProtocolFee(uint256 collateralShares, uint256 liquidationFee, uint256 liquidationBonus)
+        internal
+        pure
+        returns (uint256 feeShares, uint256 liquidatorShares)
+    {
+        feeShares = collateralShares.mulDivUp(liquidationFee * (liquidationBonus - BPS), liquidationBonus * BPS);
+        liquidatorShares = collateralShares - feeShares;
+    }
+
+    /// @notice Whether the liquidation leaves the user with debt and no active collateral, so that all
+    ///         remaining debt must be written off as deficit.
+    /// @param supplySharesAfter The user's shares left on the collateral reserve.
+    /// @param activeCollateralCount The user's active collaterals before the liquidation.
+    /// @param drawnSharesAfter The user's debt shares left on the debt reserve.
+    /// @param borrowCount The number of reserves the user borrowed from before the liquidation.
+    function isDeficit(
+        uint256 supplySharesAfter,
+        uint256 activeCollateralCount,
+        uint256 drawnSharesAfter,
+        uint256 borrowCount
+    ) internal pure returns (bool) {
+        return supplySharesAfter == 0 && activeCollateralCount == 1 && (drawnSharesAfter > 0 || borrowCount > 1);
+    }
+
+    /// @notice The amounts of a liquidation, protocol.md section 5 steps 1 to 6.
+    /// @dev Reverts `MustNotLeaveDust` when `debtToCover` is below what must be repaid.
+    function calculateAmounts(Params memory p) internal pure returns (Amounts memory a) {
+        // 1-2. Debt to target, capped by the liquidator's intent and the reserve debt; debt dust.
+        uint256 debtToTargetRay = calculateDebtToTargetRay(
+            p.totalDebtValueRay,
+            p.debtDecimals,
+            p.debtPrice,
+            p.targetHealthFactor,
+            p.healthFactor,
+            p.liquidationBonus,
+            p.collateralFactor
+        );
+        uint256 ds = calculateDebtSharesToRepay(
+            debtToTargetRay, p.debtToCover, p.drawnShares, p.borrowIndex, p.debtDecimals, p.debtPrice
+        );
+
+        // 3. Collateral for that debt.
+        uint256 cs = calculateCollateralForDebt(
+            ds, p.borrowIndex, p.debtPrice, p.debtDecimals, p.collateralPrice, p.collateralDecimals, p.liquidationBonus
+        ).toSharesDown(p.collateralTotalAssets, p.collateralTotalShares);
+
+        // 4. Collateral cap and collateral dust: seize everything and recompute the debt it pays for.
+        if (cs > p.supplyShares || (ds < p.drawnShares && _leavesCollateralDust(p, cs))) {
+            cs = p.supplyShares;
+            uint256 debtRay = calculateDebtForCollateralRay(
+                cs.toAssetsUp(p.collateralTotalAssets, p.collateralTotalShares),
+                p.debtPrice,
+                p.debtDecimals,
+                p.collateralPrice,
+                p.collateralDecimals,
+                p.liquidationBonus
+            );
+            ds = debtRay.divUp(p.borrowIndex);
+            if (ds > p.drawnShares) {
+                ds = p.drawnShares;
+                cs = calculateCollateralForDebt(
+                    ds,
+                    p.borrowIndex,
+                    p.debtPrice,
+                    p.debtDecimals,
+                    p.collateralPrice,
+                    p.collateralDecimals,
+                    p.liquidationBonus
+                ).toSharesDown(p.collateralTotalAssets, p.collateralTotalShares).min(p.supplyShares);
+            }
+        }
+
+        // 5. The liquidator must be willing to pay what this takes.
+        uint256 debtToRepay = ds.rayMulUp(p.borrowIndex);
+        if (p.debtToCover < debtToRepay) revert Errors.MustNotLeaveDust();
+
+        // 6. Protocol fee on the bonus part.
+        (uint256 feeShares, uint256 liquidatorShares) = splitProtocolFee(cs, p.liquidationFee, p.liquidationBonus);
+
+        a = Amounts({
+            debtSharesToRepay: ds,
+            debtToRepay: debtToRepay,
+            collateralSharesToSeize: cs,
+            feeShares: feeShares,
+            liquidatorShares: liquidatorShares
+        });
+    }
+
+    /// @dev Whether seizing `cs` of the user's collateral shares leaves a remainder worth less than $1,000.
+    function _leavesCollateralDust(Params memory p, uint256 cs) private pure returns (bool) {
+        if (cs >= p.supplyShares) return false;
+        uint256 remaining = (p.supplyShares - cs).toAssetsDown(p.collateralTotalAssets, p.collateralTotalShares);
+        return ValueLib.toValue(remaining, p.collateralDecimals, p.collateralPrice) < DUST_LIQUIDATION_THRESHOLD;
+    }
+}

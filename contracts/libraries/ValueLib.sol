@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title ValueLib
+/// @notice Converts token amounts to USD value, with $1 = 1e26, from 8-decimal prices.
+library ValueLib {
+    /// @notice Value of `amount` (in token units of `decimals` <= 18) at `price` (8 decimals):
+    ///         `amount * price * 10**(18 - decimals)`, exact (no rounding).
+    /// @dev An amount times RAY gives a value times RAY, which is how debt value is kept.
+    function toValue(uint256 amount, uint256 decimals, uint256 price) internal pure returns (uint256) {
+        return amount * price * 10 ** (18 - decimals);
+    }
+}

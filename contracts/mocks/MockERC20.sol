@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
+/// @title MockERC20
+/// @notice An ERC20 with configurable decimals and open minting (devnets and tests only).
+contract MockERC20 is ERC20 {
+    uint8 internal immutable _decimals;
+
+    /// @param name_ Token name.
+    /// @param symbol_ Token symbol.
+    /// @param decimals_ Token decimals.
+    constructor(string memory name_, string memory symbol_, uint8 decimals_) ERC20(name_, symbol_) {
+        _decimals = decimals_;
+    }
+
+    /// @notice Mints `amount` to `to`; anyone may mint.
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    /// @inheritdoc ERC20
+    function decimals() public view override returns (uint8) {
+        return _decimals;
+    }
+}
