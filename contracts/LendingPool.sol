@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {ILendingPool} from "./interfaces/ILendingPool.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
@@ -402,8 +403,11 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (collateralPosition.supplyShares == 0) revert Errors.ReserveNotSupplied();
         if (debtPosition.drawnShares == 0) revert Errors.ReserveNotBorrowed();
 
-        uint256[] memory prices = new uint256[](MAX_RESERVES);
-        plan.account = _accountData(user, prices);
+        // The debt reserve is in the user's bitmap (borrowed); the collateral reserve may not be enabled.
+        ReserveCache memory cache = _newCache(Math.max(_cacheSizeFor(user), uint256(collateralReserve.id) + 1));
+        cache.assets[collateralReserve.id] = collateralAsset;
+        cache.assets[debtReserve.id] = debtAsset;
+        plan.account = _accountData(user, cache);
         if (plan.account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
             revert Errors.HealthFactorNotBelowThreshold(plan.account.healthFactor);
         }
@@ -437,10 +441,10 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
                 debtToCover: debtToCover,
                 drawnShares: debtPosition.drawnShares,
                 borrowIndex: plan.debtIndex,
-                debtPrice: prices[debtReserve.id],
+                debtPrice: cache.prices[debtReserve.id],
                 debtDecimals: debtReserve.decimals,
                 supplyShares: collateralPosition.supplyShares,
-                collateralPrice: prices[collateralReserve.id],
+                collateralPrice: cache.prices[collateralReserve.id],
                 collateralDecimals: collateralReserve.decimals,
                 collateralTotalAssets: collateralTotalAssets,
                 collateralTotalShares: collateralTotalShares
@@ -560,7 +564,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             uint256 borrowCount
         )
     {
-        DataTypes.AccountData memory data = _accountData(user, new uint256[](MAX_RESERVES));
+        DataTypes.AccountData memory data = _accountData(user, _newCacheFor(user));
         totalCollateralValue = data.totalCollateralValue;
         totalDebtValue = data.totalDebtValueRay.divUp(RAY);
         healthFactor = data.healthFactor;
@@ -571,10 +575,10 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /// @inheritdoc ILendingPool
     function getHealthFactors(address[] calldata users) external view returns (uint256[] memory healthFactors) {
-        uint256[] memory prices = new uint256[](MAX_RESERVES);
+        ReserveCache memory cache = _newCache(_reservesList.length);
         healthFactors = new uint256[](users.length);
         for (uint256 i; i < users.length; ++i) {
-            healthFactors[i] = _accountData(users[i], prices).healthFactor;
+            healthFactors[i] = _accountData(users[i], cache).healthFactor;
         }
     }
 
@@ -656,9 +660,32 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /* HEALTH FACTOR */
 
-    /// @dev The user's collateral and debt at current prices and indexes. `prices` caches one price per
-    ///      reserve id (0 = not read yet) and is filled for every reserve the account uses.
-    function _accountData(address user, uint256[] memory prices)
+    /// @dev Reserve addresses and prices by reserve id, read once per call (zero = not read yet).
+    struct ReserveCache {
+        address[] assets;
+        uint256[] prices;
+    }
+
+    /// @dev A cache for reserve ids below `size`.
+    function _newCache(uint256 size) internal pure returns (ReserveCache memory cache) {
+        cache.assets = new address[](size);
+        cache.prices = new uint256[](size);
+    }
+
+    /// @dev A cache large enough for every reserve `user` uses.
+    function _newCacheFor(address user) internal view returns (ReserveCache memory) {
+        return _newCache(_cacheSizeFor(user));
+    }
+
+    /// @dev One more than the highest reserve id in the user's bitmap.
+    function _cacheSizeFor(address user) internal view returns (uint256) {
+        uint256 config = _userConfig[user];
+        return config == 0 ? 0 : Math.log2(config) / 2 + 1;
+    }
+
+    /// @dev The user's collateral and debt at current prices and indexes. `cache` must cover every reserve
+    ///      id the user uses; it is filled with the assets and prices read.
+    function _accountData(address user, ReserveCache memory cache)
         internal
         view
         returns (DataTypes.AccountData memory data)
@@ -666,15 +693,16 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         uint256 config = _userConfig[user];
         for (uint256 id; config != 0; ++id) {
             if (config & 3 != 0) {
-                address asset = _reservesList[id];
+                address asset = cache.assets[id];
+                if (asset == address(0)) asset = cache.assets[id] = _reservesList[id];
                 DataTypes.Reserve storage reserve = _reserves[asset];
                 DataTypes.Position memory position = _positions[user][asset];
                 uint256 collateralFactor = reserve.config.collateralFactor;
                 bool isCollateral = config & 2 != 0 && position.supplyShares > 0 && collateralFactor > 0;
                 bool isBorrowing = config & 1 != 0;
                 if (isCollateral || isBorrowing) {
-                    uint256 price = prices[id];
-                    if (price == 0) price = prices[id] = oracle.getPrice(asset);
+                    uint256 price = cache.prices[id];
+                    if (price == 0) price = cache.prices[id] = oracle.getPrice(asset);
                     uint256 index = _currentIndex(reserve);
                     if (isCollateral) {
                         uint256 value = ValueLib.toValue(
@@ -704,7 +732,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /// @dev Reverts if the user's health factor is below 1e18.
     function _requireHealthy(address user) internal view {
-        uint256 healthFactor = _accountData(user, new uint256[](MAX_RESERVES)).healthFactor;
+        uint256 healthFactor = _accountData(user, _newCacheFor(user)).healthFactor;
         if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);
     }
 

@@ -17,6 +17,7 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
         uint32 maxAge;
         uint8 decimals;
         uint16 maxDeviationBps; // secondary feeds only
+        bool hasSecondary; // primary feeds only: saves reading the secondary slot when there is none
     }
 
     mapping(address asset => Feed) internal _primary;
@@ -28,7 +29,13 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
     /// @inheritdoc IPriceOracle
     function setFeed(address asset, address feed, uint256 maxAge) external onlyOwner {
         uint8 decimals = _validateFeed(feed, maxAge);
-        _primary[asset] = Feed({feed: feed, maxAge: uint32(maxAge), decimals: decimals, maxDeviationBps: 0});
+        _primary[asset] = Feed({
+            feed: feed,
+            maxAge: uint32(maxAge),
+            decimals: decimals,
+            maxDeviationBps: 0,
+            hasSecondary: _secondary[asset].feed != address(0)
+        });
         emit FeedSet(asset, feed, maxAge, decimals);
     }
 
@@ -42,9 +49,15 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
         } else {
             if (maxDeviationBps > type(uint16).max) revert InvalidFeedConfig();
             uint8 decimals = _validateFeed(feed, maxAge);
-            _secondary[asset] =
-                Feed({feed: feed, maxAge: uint32(maxAge), decimals: decimals, maxDeviationBps: uint16(maxDeviationBps)});
+            _secondary[asset] = Feed({
+                feed: feed,
+                maxAge: uint32(maxAge),
+                decimals: decimals,
+                maxDeviationBps: uint16(maxDeviationBps),
+                hasSecondary: false
+            });
         }
+        _primary[asset].hasSecondary = feed != address(0);
         emit SecondaryFeedSet(asset, feed, maxAge, maxDeviationBps);
     }
 
@@ -53,8 +66,8 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
         Feed memory primary = _primary[asset];
         if (primary.feed == address(0)) revert FeedNotSet(asset);
         price = _read(asset, primary);
-        Feed memory secondary = _secondary[asset];
-        if (secondary.feed != address(0)) {
+        if (primary.hasSecondary) {
+            Feed memory secondary = _secondary[asset];
             uint256 other = _read(asset, secondary);
             uint256 diff = price > other ? price - other : other - price;
             if (diff * 1e4 > price * secondary.maxDeviationBps) revert PriceDeviation(asset, price, other);
