@@ -12,7 +12,7 @@ export PATH := $(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test test-contracts test-keeper demo bench lint compile clean help
+.PHONY: setup test test-contracts test-keeper demo bench lint compile abis clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -40,17 +40,28 @@ compile: setup ## compile every contract with Brownie
 	brownie compile
 
 test: setup ## run the whole test suite (contracts on Anvil through Brownie, then the keeper)
+	brownie compile
 	brownie test tests/contracts -W ignore::FutureWarning $(PYTEST_ARGS)
+	python -m pytest -p no:pytest-brownie tests/keeper $(PYTEST_ARGS)
+
+test-contracts: setup ## only the Brownie contract tests
+	brownie test tests/contracts -W ignore::FutureWarning $(PYTEST_ARGS)
+
+test-keeper: setup compile ## only the keeper tests (real Anvil nodes, signed transactions)
+	python -m pytest -p no:pytest-brownie tests/keeper $(PYTEST_ARGS)
 
 demo: setup ## deploy on an embedded Anvil, seed borrowers, crash prices, let the keeper liquidate, report
 	@echo "make demo: not built yet (issue 7)"; exit 1
 
 bench: setup ## gas and keeper benchmarks into bench/results.json
-	brownie run bench/gas.py
+	brownie run $(ROOT)/bench/gas.py
 
 lint: setup ## ruff on Python, solhint on Solidity
-	ruff check keeper scripts tests bench
-	solhint --max-warnings 0 'contracts/**/*.sol'
+	ruff check keeper scripts tests bench tools
+	solhint 'contracts/**/*.sol'
+
+abis: compile ## refresh the ABIs the keeper ships (keeper/abi)
+	python tools/export_abis.py
 
 clean: ## remove build outputs (keeps .venv and node_modules)
 	rm -rf build reports .pytest_cache .hypothesis

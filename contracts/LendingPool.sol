@@ -512,6 +512,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc ILendingPool
     function settleDeficit(address asset) external nonReentrant {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
+        _requireNotPaused(asset, reserve);
         uint256 index = _accrue(asset, reserve);
         uint256 outstanding = reserve.deficit;
         if (outstanding == 0) revert Errors.NoDeficit();
@@ -536,6 +537,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc ILendingPool
     function coverDeficit(address asset, uint256 amount) external nonReentrant returns (uint256 covered) {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
+        _requireNotPaused(asset, reserve);
         if (amount == 0) revert Errors.InvalidAmount();
         _accrue(asset, reserve);
         uint256 outstanding = reserve.deficit;

@@ -90,9 +90,7 @@ def health_factor(weighted_collateral: int, total_debt_value_ray: int) -> int:
     return weighted_collateral * 10**14 * RAY // total_debt_value_ray
 
 
-def liquidation_bonus(
-    max_bonus: int, hf: int, hf_for_max_bonus: int, bonus_factor: int
-) -> int:
+def liquidation_bonus(max_bonus: int, hf: int, hf_for_max_bonus: int, bonus_factor: int) -> int:
     """The Dutch-auction bonus (BPS) at health factor `hf` (section 4)."""
     if hf <= hf_for_max_bonus:
         return max_bonus
@@ -185,9 +183,7 @@ def liquidation_amounts(p: LiquidationInputs) -> LiquidationAmounts:
     if p.debt_to_cover != MAX_UINT256:
         ds = min(ds, p.debt_to_cover * RAY // i)
     ds = min(ds, d)
-    if ds < d and to_value((d - ds) * i, p.debt_decimals, p.debt_price) < (
-        DUST_LIQUIDATION_THRESHOLD * RAY
-    ):
+    if ds < d and to_value((d - ds) * i, p.debt_decimals, p.debt_price) < (DUST_LIQUIDATION_THRESHOLD * RAY):
         ds = d
 
     a, s_total, s = p.collateral_total_assets, p.collateral_total_shares, p.supply_shares
@@ -205,17 +201,15 @@ def liquidation_amounts(p: LiquidationInputs) -> LiquidationAmounts:
         return to_shares_down(assets, a, s_total)
 
     cs = coll_shares_for(ds)
-    coll_dust = cs < s and to_value(
-        to_assets_down(s - cs, a, s_total), p.collateral_decimals, p.collateral_price
-    ) < DUST_LIQUIDATION_THRESHOLD
+    coll_dust = (
+        cs < s
+        and to_value(to_assets_down(s - cs, a, s_total), p.collateral_decimals, p.collateral_price)
+        < DUST_LIQUIDATION_THRESHOLD
+    )
     if cs > s or (coll_dust and ds < d):
         cs = s
         debt_ray = div_up(
-            to_assets_up(s, a, s_total)
-            * p.collateral_price
-            * 10**p.debt_decimals
-            * BPS
-            * RAY,
+            to_assets_up(s, a, s_total) * p.collateral_price * 10**p.debt_decimals * BPS * RAY,
             p.debt_price * 10**p.collateral_decimals * p.liquidation_bonus,
         )
         ds = div_up(debt_ray, i)
@@ -226,9 +220,7 @@ def liquidation_amounts(p: LiquidationInputs) -> LiquidationAmounts:
     debt_to_repay = ray_mul_up(ds, i)
     if p.debt_to_cover < debt_to_repay:
         raise MustNotLeaveDust
-    fee_shares = div_up(
-        cs * p.liquidation_fee * (p.liquidation_bonus - BPS), p.liquidation_bonus * BPS
-    )
+    fee_shares = div_up(cs * p.liquidation_fee * (p.liquidation_bonus - BPS), p.liquidation_bonus * BPS)
     return LiquidationAmounts(ds, debt_to_repay, cs, fee_shares, cs - fee_shares)
 
 
@@ -236,8 +228,4 @@ def is_deficit(
     supply_shares_after: int, active_collateral_count: int, drawn_after: int, borrow_count: int
 ) -> bool:
     """Whether the liquidation leaves debt without active collateral (section 6)."""
-    return (
-        supply_shares_after == 0
-        and active_collateral_count == 1
-        and (drawn_after > 0 or borrow_count > 1)
-    )
+    return supply_shares_after == 0 and active_collateral_count == 1 and (drawn_after > 0 or borrow_count > 1)

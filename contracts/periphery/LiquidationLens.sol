@@ -22,6 +22,27 @@ contract LiquidationLens {
         return pool.getHealthFactors(users);
     }
 
+    /// @notice Every position of `users`: each user's bitmap (bit 2*id borrowing, bit 2*id+1 collateral)
+    ///         and supply and drawn shares per reserve id (in `pool.getReservesList()` order).
+    function getPositions(address[] calldata users)
+        external
+        view
+        returns (uint256[] memory configs, uint256[][] memory supplyShares, uint256[][] memory drawnShares)
+    {
+        address[] memory reserves = pool.getReservesList();
+        configs = new uint256[](users.length);
+        supplyShares = new uint256[][](users.length);
+        drawnShares = new uint256[][](users.length);
+        for (uint256 i; i < users.length; ++i) {
+            supplyShares[i] = new uint256[](reserves.length);
+            drawnShares[i] = new uint256[](reserves.length);
+            for (uint256 id; id < reserves.length; ++id) {
+                (supplyShares[i][id], drawnShares[i][id]) = pool.getUserShares(users[i], reserves[id]);
+            }
+            configs[i] = pool.getUserConfig(users[i]);
+        }
+    }
+
     /// @notice The subset of `users` whose health factor is below 1e18, with those health factors.
     function getLiquidatable(address[] calldata users)
         external

@@ -1,0 +1,154 @@
+"""Wiring for the CLI: settings -> node -> deployment -> key -> validation -> store -> keeper."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from keeper import protocol_math as pm
+from keeper.chain import connect, load_account, validate
+from keeper.config import Settings
+from keeper.deployment import load_deployment
+from keeper.metrics import Metrics, MetricsServer
+from keeper.runner import Keeper
+from keeper.store import PENDING, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    keeper: Keeper
+    store: Store
+    metrics: Metrics
+    server: MetricsServer | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, need_key: bool) -> App:
+        w3 = connect(settings.rpc_url)
+        path = settings.deployment or Path("deployments") / f"{w3.eth.chain_id}.json"
+        deployment = load_deployment(path)
+        account = load_account(settings)
+        sending = need_key and not settings.dry_run
+        ctx = validate(w3, deployment, account, require_funds=sending)
+        store = Store(settings.db_path)
+        metrics = Metrics()
+        keeper = Keeper(ctx, settings, store, metrics)
+        app = cls(settings=settings, keeper=keeper, store=store, metrics=metrics)
+        if settings.metrics_port:
+            app.server = MetricsServer(metrics, settings.metrics_port)
+            app.server.start()
+        return app
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        self.store.close()
+
+    def run(self, max_blocks: int | None) -> None:
+        self.keeper.start()
+        self.keeper.native_balance_check()
+        self.keeper.run(max_blocks=max_blocks)
+        log.info("keeper_stopped block=%d", self.keeper.processed)
+
+    def _liquidatable(self) -> tuple[int, list[str]]:
+        keeper = self.keeper
+        keeper.start()
+        assert keeper.model is not None
+        head = keeper.processed
+        borrowers = keeper.model.borrowers()
+        hfs = keeper.reader.health_factors(borrowers, head)
+        return head, sorted(u for u, hf in hfs.items() if hf < pm.WAD)
+
+    def scan_text(self) -> str:
+        keeper = self.keeper
+        head, users = self._liquidatable()
+        assert keeper.model is not None
+        lines = [f"block {head}: {len(keeper.model.borrowers())} borrowers, {len(users)} liquidatable"]
+        if not users:
+            return "\n".join(lines)
+        decisions = keeper.strategy.rank(keeper.model, users, keeper.caller, head, Decimal(0))
+        lines.append(
+            f"{'account':42} {'hf':>8} {'collateral':>10} {'debt':>6} {'repay':>14} {'seize':>14} "
+            f"{'bonus':>6} {'profit$':>10} deficit"
+        )
+        for d in decisions:
+            o, p = d.opportunity, d.opportunity.preview
+            lines.append(
+                f"{o.user:42} {o.health_factor / 1e18:8.4f} {o.collateral.symbol:>10} {o.debt.symbol:>6} "
+                f"{p.debt_to_repay / 10**o.debt.decimals:14.4f} "
+                f"{p.collateral_to_seize / 10**o.collateral.decimals:14.6f} "
+                f"{p.liquidation_bonus:6d} {float(o.revenue_usd):10.2f} {p.deficit}"
+            )
+        return "\n".join(lines)
+
+    def liquidate_one(self, user: str, confirm: bool) -> int:
+        from web3 import Web3
+
+        keeper = self.keeper
+        keeper.start()
+        assert keeper.model is not None
+        if not Web3.is_address(user):
+            print(f"liqkeeper: --user {user!r} is not an address", file=sys.stderr)
+            return 2
+        user = Web3.to_checksum_address(user)
+        head = keeper.processed
+        hf = keeper.reader.health_factors([user], head)[user]
+        if hf >= pm.WAD:
+            print(f"{user} is not liquidatable: health factor {hf / 1e18:.4f}")
+            return 1
+        print(self.scan_text_for([user], head))
+        if confirm:
+            answer = input("send this liquidation? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                print("nothing sent")
+                return 1
+        from keeper.runner import BlockReport
+
+        report = BlockReport(head=head, rpc_calls=0)
+        keeper._liquidate([user], head, keeper.now_ms(), report)
+        if not report.sent:
+            print(f"not sent: {report.skipped.get(user, 'no liquidation possible')}")
+            return 1
+        tx_hash = report.sent[0]
+        if tx_hash.startswith("dry-run"):
+            print("dry run: simulated, not sent")
+            return 0
+        receipt = keeper.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        for outcome in keeper.dispatcher.poll(keeper.w3.eth.block_number):
+            keeper._record_outcome(outcome)
+        print(f"{tx_hash} mined in block {receipt['blockNumber']} status {receipt['status']}")
+        return 0 if receipt["status"] == 1 else 1
+
+    def scan_text_for(self, users: list[str], head: int) -> str:
+        keeper = self.keeper
+        assert keeper.model is not None
+        decisions = keeper.strategy.rank(keeper.model, users, keeper.caller, head, Decimal(0))
+        lines = []
+        for d in decisions:
+            o, p = d.opportunity, d.opportunity.preview
+            lines.append(
+                f"{o.user}: repay {p.debt_to_repay} {o.debt.symbol} for {p.collateral_to_liquidator} "
+                f"{o.collateral.symbol}, bonus {p.liquidation_bonus} BPS, "
+                f"est. profit ${float(o.profit_usd):.2f}"
+            )
+        return "\n".join(lines) or "no liquidation possible"
+
+    def status_text(self) -> str:
+        checkpoint = self.store.checkpoint()
+        head = self.keeper.w3.eth.block_number
+        pending = self.store.txs(PENDING)
+        lines = [
+            f"node head: {head}",
+            f"checkpoint: {checkpoint[0] if checkpoint else 'none'} "
+            f"({head - checkpoint[0] if checkpoint else '-'} blocks behind)",
+            f"accounts indexed: {len(self.store.accounts())}",
+            f"pending transactions: {len(pending)}",
+            f"liquidations recorded: {len(self.store.liquidations())}",
+        ]
+        lines += [f"  {t.hash} nonce {t.nonce} {t.intent} sent at block {t.sent_block}" for t in pending]
+        return "\n".join(lines)

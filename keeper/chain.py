@@ -1,0 +1,156 @@
+"""Connecting to the node, loading the keeper's key, and validating everything before work starts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3RPCError
+
+from keeper.config import Settings
+from keeper.contracts import Contracts, decode_revert, feed
+from keeper.deployment import Deployment
+from keeper.errors import ChainError, ConfigError, DeploymentError, FundsError
+
+log = logging.getLogger(__name__)
+
+RPC_TIMEOUT_SECONDS = 10
+
+
+def connect(rpc_url: str) -> Web3:
+    """A web3 connection that answered `eth_chainId`, or a `ChainError` sentence."""
+    if rpc_url.startswith(("ws://", "wss://")):
+        from web3 import LegacyWebSocketProvider
+
+        provider: Any = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS)
+    else:
+        provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS})
+    w3 = Web3(provider)
+    try:
+        w3.eth.chain_id  # noqa: B018 - the request is the check
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ChainError(f"cannot reach the node at {rpc_url}: {reason[:160]}") from None
+    return w3
+
+
+def load_account(settings: Settings) -> LocalAccount | None:
+    """The signing key from PRIVATE_KEY or KEYSTORE + KEYSTORE_PASSWORD; None when neither is set."""
+    if settings.private_key is not None:
+        key = settings.private_key.reveal()
+        body = key[2:] if key.startswith("0x") else key
+        if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
+            raise ConfigError("PRIVATE_KEY must be 32 bytes of hex (64 hex digits, 0x optional)")
+        try:
+            account: LocalAccount = Account.from_key("0x" + body)
+        except Exception:
+            raise ConfigError("PRIVATE_KEY is not a valid secp256k1 private key") from None
+    elif settings.keystore is not None:
+        account = _load_keystore(settings.keystore, settings)
+    else:
+        return None
+    if settings.expected_address and (Web3.to_checksum_address(settings.expected_address) != account.address):
+        raise ConfigError(
+            f"the key belongs to {account.address}, not to KEEPER_ADDRESS {settings.expected_address}"
+        )
+    return account
+
+
+def _load_keystore(path: Path, settings: Settings) -> LocalAccount:
+    if not path.is_file():
+        raise ConfigError(f"KEYSTORE {path} not found")
+    if settings.keystore_password is None:
+        raise ConfigError("KEYSTORE is set but KEYSTORE_PASSWORD is not")
+    try:
+        key = Account.decrypt(json.loads(path.read_text()), settings.keystore_password.reveal())
+    except (ValueError, json.JSONDecodeError):
+        raise ConfigError(f"cannot decrypt KEYSTORE {path}: wrong password or not a keystore") from None
+    return Account.from_key(key)
+
+
+@dataclass(frozen=True)
+class ChainContext:
+    """A validated connection: the node, the deployment's contracts and the keeper's account."""
+
+    w3: Web3
+    deployment: Deployment
+    contracts: Contracts
+    account: LocalAccount | None
+
+    @property
+    def address(self) -> str | None:
+        return self.account.address if self.account else None
+
+
+def validate(
+    w3: Web3,
+    deployment: Deployment,
+    account: LocalAccount | None,
+    *,
+    require_funds: bool,
+) -> ChainContext:
+    """Startup validation: chain id, code at every address, the pool's oracle, 8-decimal feeds,
+    and (when sending) an account with gas money. Raises one readable sentence per problem."""
+    chain_id = w3.eth.chain_id
+    if chain_id != deployment.chain_id:
+        raise ChainError(
+            f"the node is chain {chain_id} but {deployment.path} is for chain {deployment.chain_id}"
+        )
+    named = {"pool": deployment.pool, "oracle": deployment.oracle, "lens": deployment.lens}
+    for asset in deployment.assets:
+        named[f"{asset.symbol} token"] = asset.address
+        named[f"{asset.symbol} feed"] = asset.feed
+    for what, address in named.items():
+        if len(w3.eth.get_code(address)) == 0:
+            raise DeploymentError(
+                f"no contract code at the {what} address {address} on chain {chain_id}: "
+                f"is {deployment.path} from another deployment?"
+            )
+    contracts = Contracts.at(w3, deployment.pool, deployment.oracle, deployment.lens)
+    try:
+        pool_oracle = contracts.pool.functions.oracle().call()
+    except (ContractLogicError, Web3RPCError, ValueError):
+        raise DeploymentError(f"{deployment.pool} does not answer as a LendingPool") from None
+    if pool_oracle != deployment.oracle:
+        raise DeploymentError(
+            f"the pool's oracle is {pool_oracle}, but {deployment.path} names {deployment.oracle}"
+        )
+    for asset in deployment.assets:
+        decimals = feed(w3, asset.feed).functions.decimals().call()
+        if decimals != 8:
+            raise DeploymentError(
+                f"the {asset.symbol} feed has {decimals} decimals; the keeper expects 8-decimal USD feeds"
+            )
+    if require_funds:
+        if account is None:
+            raise ConfigError("no key: set PRIVATE_KEY or KEYSTORE (or use --dry-run)")
+        balance = w3.eth.get_balance(account.address)
+        if balance == 0:
+            raise FundsError(f"account {account.address} has no ETH to pay for gas")
+    return ChainContext(w3=w3, deployment=deployment, contracts=contracts, account=account)
+
+
+def revert_reason(exc: BaseException) -> str:
+    """The decoded custom error of a failed call or estimate, by name."""
+    data: Any = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        return decode_revert(data)
+    if isinstance(exc, Web3RPCError) and isinstance(exc.rpc_response, dict):
+        err = exc.rpc_response.get("error") or {}
+        if isinstance(err, dict) and isinstance(err.get("data"), str):
+            return decode_revert(err["data"])
+    message = str(exc)
+    return message.splitlines()[0][:200] if message else type(exc).__name__
+
+
+def wei_to_native(amount: int) -> Decimal:
+    return Decimal(amount) / Decimal(10**18)

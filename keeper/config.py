@@ -1,0 +1,177 @@
+"""Keeper settings: command-line flags win over environment variables, which win over `.env`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from keeper.errors import ConfigError
+
+
+class Secret:
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Settings:
+    rpc_url: str
+    deployment: Path | None
+    db_path: Path
+    private_key: Secret | None = field(default=None, repr=False)
+    keystore: Path | None = None
+    keystore_password: Secret | None = field(default=None, repr=False)
+    expected_address: str | None = None
+    min_profit_usd: Decimal = Decimal(0)
+    max_gas_gwei: Decimal = Decimal(500)
+    metrics_port: int | None = None
+    confirmations: int = 1
+    dry_run: bool = False
+    clear_dust_and_deficits: bool = False
+    settle_deficits: bool = True
+    poll_interval: float = 0.2
+    sweep_every_blocks: int = 20
+    replace_after_blocks: int = 3
+    fee_bump: Decimal = Decimal("1.125")
+    reorg_depth: int = 64
+    native_price_usd: Decimal | None = None
+    min_eth_balance: Decimal = Decimal("0.05")
+    gas_limit_liquidation: int = 600_000
+
+
+#: Environment variable -> settings field. Flags use the same names, lower-case with dashes.
+ENV_FIELDS: dict[str, str] = {
+    "RPC_URL": "rpc_url",
+    "PRIVATE_KEY": "private_key",
+    "KEYSTORE": "keystore",
+    "KEYSTORE_PASSWORD": "keystore_password",
+    "KEEPER_ADDRESS": "expected_address",
+    "DEPLOYMENT": "deployment",
+    "DB_PATH": "db_path",
+    "MIN_PROFIT_USD": "min_profit_usd",
+    "MAX_GAS_GWEI": "max_gas_gwei",
+    "METRICS_PORT": "metrics_port",
+    "CONFIRMATIONS": "confirmations",
+    "NATIVE_PRICE_USD": "native_price_usd",
+    "MIN_ETH_BALANCE": "min_eth_balance",
+    "POLL_INTERVAL": "poll_interval",
+    "SWEEP_EVERY_BLOCKS": "sweep_every_blocks",
+    "REPLACE_AFTER_BLOCKS": "replace_after_blocks",
+}
+
+
+def _decimal(name: str, raw: Any) -> Decimal:
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _int(name: str, raw: Any, minimum: int = 0) -> int:
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _float(name: str, raw: Any) -> float:
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def merged_sources(
+    flags: Mapping[str, Any], environ: Mapping[str, str], dotenv_path: Path | None
+) -> dict[str, Any]:
+    """Settings field -> raw value, by precedence flags > environment > .env."""
+    file_values: Mapping[str, str | None] = (
+        dotenv_values(dotenv_path) if dotenv_path is not None and dotenv_path.is_file() else {}
+    )
+    merged: dict[str, Any] = {}
+    for env_name, field_name in ENV_FIELDS.items():
+        for source in (file_values, environ):
+            value = source.get(env_name)
+            if value not in (None, ""):
+                merged[field_name] = value
+    for field_name, value in flags.items():
+        if value is not None:
+            merged[field_name] = value
+    return merged
+
+
+def load_settings(
+    flags: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: Path | None = Path(".env"),
+) -> Settings:
+    """Builds validated settings; any problem raises one `ConfigError` sentence."""
+    raw = merged_sources(flags, os.environ if environ is None else environ, dotenv_path)
+    rpc_url = str(raw.get("rpc_url", "http://127.0.0.1:8545"))
+    if not rpc_url.startswith(("http://", "https://", "ws://", "wss://")):
+        raise ConfigError(f"RPC_URL must start with http://, https://, ws:// or wss://: {rpc_url!r}")
+    kwargs: dict[str, Any] = {
+        "rpc_url": rpc_url,
+        "deployment": Path(raw["deployment"]) if raw.get("deployment") else None,
+        "db_path": Path(raw.get("db_path", "keeper.sqlite")),
+    }
+    if "private_key" in raw:
+        kwargs["private_key"] = Secret(str(raw["private_key"]).strip())
+    if "keystore" in raw:
+        kwargs["keystore"] = Path(raw["keystore"])
+    if "keystore_password" in raw:
+        kwargs["keystore_password"] = Secret(str(raw["keystore_password"]))
+    if "expected_address" in raw:
+        kwargs["expected_address"] = str(raw["expected_address"])
+    for name in ("min_profit_usd", "max_gas_gwei", "min_eth_balance"):
+        if name in raw:
+            kwargs[name] = _decimal(name.upper(), raw[name])
+    if "native_price_usd" in raw:
+        kwargs["native_price_usd"] = _decimal("NATIVE_PRICE_USD", raw["native_price_usd"])
+    if "fee_bump" in raw:
+        bump = _decimal("fee bump", raw["fee_bump"])
+        if bump < Decimal("1.125"):
+            raise ConfigError("the fee bump must be at least 1.125 (nodes reject smaller replacements)")
+        kwargs["fee_bump"] = bump
+    if raw.get("metrics_port") not in (None, "", 0, "0"):
+        kwargs["metrics_port"] = _int("METRICS_PORT", raw["metrics_port"], minimum=1)
+    for name, minimum in (
+        ("confirmations", 0),
+        ("sweep_every_blocks", 1),
+        ("replace_after_blocks", 1),
+        ("reorg_depth", 1),
+        ("gas_limit_liquidation", 21_000),
+    ):
+        if name in raw:
+            kwargs[name] = _int(name.upper(), raw[name], minimum)
+    if "poll_interval" in raw:
+        kwargs["poll_interval"] = _float("POLL_INTERVAL", raw["poll_interval"])
+    for name in ("dry_run", "clear_dust_and_deficits", "settle_deficits"):
+        if name in raw:
+            kwargs[name] = bool(raw[name])
+    return Settings(**kwargs)

@@ -1,0 +1,399 @@
+"""The only place that knows nonces and fees: simulates, signs, sends, replaces stuck transactions
+within a budget, classifies node errors, and follows every transaction by hash until it is mined
+or replaced, across restarts (the SQLite store keeps the signed bytes)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TransactionNotFound
+
+from keeper.chain import revert_reason
+from keeper.errors import FundsError, SimulationError
+from keeper.pool_reader import RpcCounter
+from keeper.store import DROPPED, FAILED, MINED, PENDING, REPLACED, Store, TxRecord
+
+log = logging.getLogger(__name__)
+
+GWEI = 10**9
+
+
+@dataclass(frozen=True)
+class Fees:
+    """EIP-1559 fees, or a legacy gas price (`legacy`, with `max_fee` the gas price)."""
+
+    max_fee: int
+    tip: int
+    legacy: bool
+
+    def bumped(self, factor: Decimal) -> Fees:
+        return Fees(
+            max_fee=math.ceil(self.max_fee * factor) + 1,
+            tip=math.ceil(self.tip * factor) + 1 if not self.legacy else 0,
+            legacy=self.legacy,
+        )
+
+    def at_least(self, other: Fees) -> Fees:
+        return Fees(max(self.max_fee, other.max_fee), max(self.tip, other.tip), self.legacy)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A transaction that reached a final state in this poll."""
+
+    record: TxRecord
+    receipt: Any | None
+
+
+class NodeRejected(Exception):
+    """The node refused a raw transaction; `kind` classifies why."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def classify(message: str) -> str:
+    text = message.lower()
+    if "nonce too low" in text or "nonce is too low" in text or "old nonce" in text:
+        return "nonce_too_low"
+    if "underpriced" in text:
+        return "replacement_underpriced"
+    if "already known" in text or "known transaction" in text or "already imported" in text:
+        return "already_known"
+    if "insufficient funds" in text:
+        return "insufficient_funds"
+    if "fee cap" in text and "base fee" in text:
+        return "fee_below_base"
+    return "other"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount | None,
+        store: Store,
+        rpc: RpcCounter,
+        *,
+        max_gas_gwei: Decimal,
+        fee_bump: Decimal,
+        replace_after_blocks: int,
+        dry_run: bool,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.w3 = w3
+        self.account = account
+        self.store = store
+        self.rpc = rpc
+        self.max_fee_cap = int(max_gas_gwei * GWEI)
+        self.fee_bump = fee_bump
+        self.replace_after_blocks = replace_after_blocks
+        self.dry_run = dry_run
+        self.clock = clock
+        self.chain_id = w3.eth.chain_id
+        self.nonce: int | None = None
+        self.replacements = 0
+        self.sent = 0
+        self._budget_exhausted: set[int] = set()
+
+    @property
+    def address(self) -> str | None:
+        return self.account.address if self.account else None
+
+    # nonces
+
+    def sync_nonce(self) -> int:
+        """The next nonce: the node's pending count, or past our own pending transactions."""
+        assert self.account is not None
+        self.rpc.add()
+        node_pending = self.w3.eth.get_transaction_count(self.account.address, "pending")
+        ours = [t.nonce for t in self.store.txs(PENDING)]
+        self.nonce = max([node_pending, *(n + 1 for n in ours)])
+        return self.nonce
+
+    # fees
+
+    def current_fees(self) -> Fees:
+        self.rpc.add()
+        block = self.w3.eth.get_block("latest")
+        base_fee = block.get("baseFeePerGas")
+        if base_fee is None:
+            self.rpc.add()
+            price = min(self.w3.eth.gas_price, self.max_fee_cap)
+            return Fees(max_fee=price, tip=0, legacy=True)
+        tip = min(GWEI, self.max_fee_cap)
+        max_fee = min(2 * base_fee + tip, self.max_fee_cap)
+        return Fees(max_fee=max_fee, tip=min(tip, max_fee), legacy=False)
+
+    # simulation
+
+    def simulate(self, fn: ContractFunction, sender: str) -> int:
+        """eth_call then estimateGas on the exact calldata; the gas estimate, or SimulationError."""
+        tx = {"from": sender, "to": fn.address, "data": fn._encode_transaction_data()}
+        try:
+            self.rpc.add()
+            self.w3.eth.call(tx, "pending")
+            self.rpc.add()
+            return int(self.w3.eth.estimate_gas(tx, "pending"))
+        except Exception as exc:
+            raise SimulationError(revert_reason(exc)) from None
+
+    # sending
+
+    def _sign(self, fn_to: str, data: str, nonce: int, gas_limit: int, fees: Fees) -> tuple[str, str]:
+        assert self.account is not None
+        tx: dict[str, Any] = {
+            "to": fn_to,
+            "data": data,
+            "value": 0,
+            "gas": gas_limit,
+            "nonce": nonce,
+            "chainId": self.chain_id,
+        }
+        if fees.legacy:
+            tx["gasPrice"] = fees.max_fee
+        else:
+            tx["maxFeePerGas"] = fees.max_fee
+            tx["maxPriorityFeePerGas"] = fees.tip
+            tx["type"] = 2
+        signed = self.account.sign_transaction(tx)
+        return Web3.to_hex(signed.hash), Web3.to_hex(signed.raw_transaction)
+
+    def _broadcast(self, raw: str) -> None:
+        try:
+            self.rpc.add()
+            self.w3.eth.send_raw_transaction(raw)
+        except Exception as exc:
+            message = str(exc)
+            kind = classify(message)
+            if kind == "already_known":
+                return
+            raise NodeRejected(kind, message) from None
+
+    def submit(
+        self,
+        kind: str,
+        intent: str,
+        fn: ContractFunction,
+        gas_limit: int,
+        budget_wei: int,
+        block: int,
+        fees: Fees | None = None,
+    ) -> TxRecord | None:
+        """Signs and sends `fn`; returns its record, or None in dry-run mode."""
+        if self.dry_run or self.account is None:
+            log.info("dry_run_skip_send intent=%s gas_limit=%d", intent, gas_limit)
+            return None
+        if self.nonce is None:
+            self.sync_nonce()
+        fees = fees or self.current_fees()
+        data = fn._encode_transaction_data()
+        for attempt in range(3):
+            assert self.nonce is not None
+            tx_hash, raw = self._sign(fn.address, data, self.nonce, gas_limit, fees)
+            try:
+                self._broadcast(raw)
+            except NodeRejected as rejected:
+                log.warning(
+                    "send_rejected intent=%s nonce=%d kind=%s attempt=%d",
+                    intent,
+                    self.nonce,
+                    rejected.kind,
+                    attempt + 1,
+                )
+                if rejected.kind == "nonce_too_low":
+                    self.sync_nonce()
+                    continue
+                if rejected.kind == "replacement_underpriced":
+                    previous = self.nonce
+                    self.sync_nonce()
+                    if self.nonce == previous:
+                        fees = fees.bumped(self.fee_bump)
+                    continue
+                if rejected.kind == "fee_below_base":
+                    fees = fees.at_least(self.current_fees()).bumped(self.fee_bump)
+                    continue
+                if rejected.kind == "insufficient_funds":
+                    raise FundsError(f"account {self.address} cannot pay gas for {intent}") from None
+                raise
+            record = TxRecord(
+                hash=tx_hash,
+                nonce=self.nonce,
+                kind=kind,
+                intent=intent,
+                status=PENDING,
+                raw=raw,
+                max_fee=fees.max_fee,
+                tip=fees.tip,
+                gas_limit=gas_limit,
+                sent_block=block,
+                sent_ms=int(self.clock() * 1000),
+                note=f"budget_wei={budget_wei}",
+            )
+            self.store.add_tx(record)
+            self.nonce += 1
+            self.sent += 1
+            log.info(
+                "tx_sent intent=%s hash=%s nonce=%d max_fee_gwei=%.3f tip_gwei=%.3f gas_limit=%d",
+                intent,
+                tx_hash,
+                record.nonce,
+                fees.max_fee / GWEI,
+                fees.tip / GWEI,
+                gas_limit,
+            )
+            return record
+        log.error("send_gave_up intent=%s", intent)
+        return None
+
+    # following
+
+    def poll(self, head: int) -> list[Outcome]:
+        """Checks every pending transaction: mined (success or revert), replaced, or stuck."""
+        outcomes: list[Outcome] = []
+        pending = self.store.txs(PENDING)
+        by_nonce: dict[int, list[TxRecord]] = {}
+        for record in pending:
+            by_nonce.setdefault(record.nonce, []).append(record)
+        for nonce, records in sorted(by_nonce.items()):
+            mined = None
+            for record in records:
+                receipt = self._receipt(record.hash)
+                if receipt is not None:
+                    mined = (record, receipt)
+                    break
+            if mined is not None:
+                record, receipt = mined
+                status = MINED if receipt["status"] == 1 else FAILED
+                self.store.update_tx(record.hash, status=status, mined_block=receipt["blockNumber"])
+                for other in records:
+                    if other.hash != record.hash:
+                        self.store.update_tx(other.hash, status=REPLACED, replaced_by=record.hash)
+                record.status, record.mined_block = status, receipt["blockNumber"]
+                outcomes.append(Outcome(record, receipt))
+                log.info(
+                    "tx_mined hash=%s nonce=%d status=%s block=%d gas_used=%d",
+                    record.hash,
+                    nonce,
+                    status,
+                    receipt["blockNumber"],
+                    receipt["gasUsed"],
+                )
+                continue
+            if self.account is not None:
+                self.rpc.add()
+                confirmed = self.w3.eth.get_transaction_count(self.account.address, "latest")
+                if confirmed > nonce:
+                    # Another transaction with this nonce was mined (a clash or a forgotten replacement).
+                    for record in records:
+                        self.store.update_tx(record.hash, status=DROPPED, note="nonce used by another tx")
+                        outcomes.append(Outcome(record, None))
+                    log.warning("tx_dropped nonce=%d reason=nonce_used_elsewhere", nonce)
+                    continue
+            latest = max(records, key=lambda r: r.sent_ms)
+            if head - latest.sent_block >= self.replace_after_blocks:
+                self._replace(latest, head)
+        return outcomes
+
+    def _receipt(self, tx_hash: str) -> Any | None:
+        try:
+            self.rpc.add()
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def _budget(self, record: TxRecord) -> int:
+        note = record.note or ""
+        for part in note.split():
+            if part.startswith("budget_wei="):
+                return int(part.split("=", 1)[1])
+        return 0
+
+    def _replace(self, record: TxRecord, head: int) -> TxRecord | None:
+        """Same nonce, fees up by the bump (and at least the market), never past the budget."""
+        market = self.current_fees()
+        old = Fees(record.max_fee, record.tip, market.legacy)
+        fees = old.bumped(self.fee_bump).at_least(market)
+        fees = Fees(min(fees.max_fee, self.max_fee_cap), min(fees.tip, self.max_fee_cap), fees.legacy)
+        budget = self._budget(record)
+        if fees.max_fee * record.gas_limit > budget or fees.max_fee <= record.max_fee:
+            if record.nonce not in self._budget_exhausted:
+                self._budget_exhausted.add(record.nonce)
+                log.warning(
+                    "replacement_skipped hash=%s nonce=%d reason=budget max_fee_gwei=%.3f budget_wei=%d",
+                    record.hash,
+                    record.nonce,
+                    fees.max_fee / GWEI,
+                    budget,
+                )
+            self._rebroadcast(record)
+            return None
+        decoded = self.w3.eth.account.decode_transaction(bytes.fromhex(record.raw[2:]))
+        tx_hash, raw = self._sign(
+            Web3.to_checksum_address(decoded["to"]),
+            Web3.to_hex(decoded["data"]),
+            record.nonce,
+            record.gas_limit,
+            fees,
+        )
+        try:
+            self._broadcast(raw)
+        except NodeRejected as rejected:
+            log.warning("replacement_rejected hash=%s kind=%s", record.hash, rejected.kind)
+            return None
+        replacement = TxRecord(
+            hash=tx_hash,
+            nonce=record.nonce,
+            kind=record.kind,
+            intent=record.intent,
+            status=PENDING,
+            raw=raw,
+            max_fee=fees.max_fee,
+            tip=fees.tip,
+            gas_limit=record.gas_limit,
+            sent_block=head,
+            sent_ms=int(self.clock() * 1000),
+            note=record.note,
+        )
+        self.store.add_tx(replacement)
+        self.store.update_tx(record.hash, status=REPLACED, replaced_by=tx_hash)
+        self.replacements += 1
+        log.info(
+            "tx_replaced old=%s new=%s nonce=%d max_fee_gwei=%.3f tip_gwei=%.3f",
+            record.hash,
+            tx_hash,
+            record.nonce,
+            fees.max_fee / GWEI,
+            fees.tip / GWEI,
+        )
+        return replacement
+
+    def _rebroadcast(self, record: TxRecord) -> None:
+        try:
+            self._broadcast(record.raw)
+        except NodeRejected:
+            pass
+
+    def recover(self, head: int) -> list[Outcome]:
+        """On startup: finish our own pending transactions (receipts, or rebroadcast the raw bytes
+        a restarted node may have forgotten), then sync the nonce past them."""
+        outcomes = self.poll(head)
+        for record in self.store.txs(PENDING):
+            self._rebroadcast(record)
+            log.info("tx_resumed hash=%s nonce=%d intent=%s", record.hash, record.nonce, record.intent)
+        if self.account is not None:
+            self.sync_nonce()
+        return outcomes
+
+    def pending_count(self) -> int:
+        return len(self.store.txs(PENDING))

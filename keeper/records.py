@@ -1,0 +1,188 @@
+"""The execution-quality record of one liquidation (keeper.md), built from the receipt, the
+detection context and the model at inclusion."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from keeper import protocol_math as pm
+from keeper.model import Reserve
+
+
+@dataclass(frozen=True)
+class Detection:
+    """When and why the keeper decided to liquidate an account."""
+
+    user: str
+    collateral: str
+    debt: str
+    trigger_asset: str | None  # the re-priced asset that made the account liquidatable
+    trigger_block: int | None
+    trigger_price: int | None  # 8 decimals
+    trigger_seen_ms: int | None  # wall clock when the keeper saw the price-update block
+    trigger_block_ts: int | None  # chain time of the price-update block
+    detect_block: int
+    detect_ms: int
+    submit_block: int
+    submit_ms: int
+    health_factor: int
+    expected_profit_usd: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LiquidationRecord:
+    tx_hash: str
+    user: str
+    liquidator: str
+    collateral_symbol: str
+    debt_symbol: str
+    outcome: str  # liquidated | reverted | lost
+    winner: str | None
+    trigger_block: int | None
+    trigger_price: int | None
+    detect_block: int
+    submit_block: int
+    inclusion_block: int | None
+    delay_blocks: int | None  # inclusion - price-update block
+    delay_chain_ms: int | None  # inclusion block time - price-update block time
+    delay_wall_ms: int | None  # receipt seen - price-update block seen (keeper clock)
+    detect_latency_ms: int | None  # price-update block seen -> liquidation sent
+    hf_before: int
+    hf_after: int | None
+    debt_repaid: int
+    debt_repaid_usd: float
+    collateral_seized: int
+    collateral_seized_usd: float
+    protocol_fee: int
+    bonus_bps: int
+    bonus_usd: float  # value seized minus value repaid (fee included)
+    liquidator_profit_usd: float  # value received minus value repaid minus gas
+    oracle_price: int  # collateral, 8 decimals, at inclusion
+    effective_price: float  # debt value paid per whole collateral token received (USD)
+    gas_used: int
+    gas_cost_wei: int
+    gas_cost_usd: float
+    reached_target: bool
+    cleared_dust: bool
+    deficit_reported: bool
+    deficit_usd: float
+    collateral_saved_vs_50pct_usd: float  # how much less a fixed 50% close factor would have spared
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def usd(reserve: Reserve, amount: int) -> float:
+    return pm.to_value(amount, reserve.decimals, reserve.price) / 1e26
+
+
+def collateral_under_half_close_factor(
+    debt_before: int, debt: Reserve, collateral: Reserve, bonus_bps: int, collateral_available: int
+) -> int:
+    """Collateral a fixed 50% close factor (Aave V3 style) would seize for the same account:
+    half the reserve debt at the same bonus, capped by the collateral."""
+    half = debt_before // 2
+    seized = pm.collateral_for_debt(
+        half, pm.RAY, debt.price, debt.decimals, collateral.price, collateral.decimals, bonus_bps
+    )
+    return min(seized, collateral_available)
+
+
+def build_record(
+    *,
+    tx_hash: str,
+    detection: Detection,
+    event: dict[str, Any] | None,
+    receipt: Any,
+    block_ts_ms: int | None,
+    receipt_seen_ms: int,
+    collateral: Reserve,
+    debt: Reserve,
+    hf_after: int | None,
+    target_hf: int,
+    debt_before: int,
+    collateral_before: int,
+    debt_left: int,
+    collateral_left: int,
+    deficits_usd: float,
+    native_price_usd: Decimal,
+    winner: str | None,
+) -> LiquidationRecord:
+    gas_used = int(receipt["gasUsed"]) if receipt is not None else 0
+    price = int(receipt.get("effectiveGasPrice", 0)) if receipt is not None else 0
+    gas_cost_wei = gas_used * price
+    gas_cost_usd = float(Decimal(gas_cost_wei) / Decimal(10**18) * native_price_usd)
+    inclusion = int(receipt["blockNumber"]) if receipt is not None else None
+    if event is None:
+        outcome = "lost" if winner else "reverted"
+        repaid = seized = fee = bonus = 0
+        hf_before = detection.health_factor
+    else:
+        outcome = "liquidated"
+        repaid = int(event["debtRepaid"])
+        seized = int(event["collateralSeized"])
+        fee = int(event["protocolFee"])
+        bonus = int(event["liquidationBonus"])
+        hf_before = int(event["healthFactorBefore"])
+    received = seized - fee
+    repaid_usd, seized_usd = usd(debt, repaid), usd(collateral, seized)
+    received_usd = usd(collateral, received)
+    effective = repaid_usd / (received / 10**collateral.decimals) if received else 0.0
+    half = (
+        collateral_under_half_close_factor(debt_before, debt, collateral, bonus, collateral_before)
+        if event is not None
+        else 0
+    )
+    delay_blocks = (
+        inclusion - detection.trigger_block
+        if inclusion is not None and detection.trigger_block is not None
+        else None
+    )
+    delay_chain_ms = (
+        block_ts_ms - detection.trigger_block_ts * 1000
+        if block_ts_ms is not None and detection.trigger_block_ts is not None
+        else None
+    )
+    return LiquidationRecord(
+        tx_hash=tx_hash,
+        user=detection.user,
+        liquidator=str(event["liquidator"]) if event else "",
+        collateral_symbol=collateral.symbol,
+        debt_symbol=debt.symbol,
+        outcome=outcome,
+        winner=winner,
+        trigger_block=detection.trigger_block,
+        trigger_price=detection.trigger_price,
+        detect_block=detection.detect_block,
+        submit_block=detection.submit_block,
+        inclusion_block=inclusion,
+        delay_blocks=delay_blocks,
+        delay_chain_ms=delay_chain_ms,
+        delay_wall_ms=(receipt_seen_ms - detection.trigger_seen_ms if detection.trigger_seen_ms else None),
+        detect_latency_ms=(
+            detection.submit_ms - detection.trigger_seen_ms if detection.trigger_seen_ms else None
+        ),
+        hf_before=hf_before,
+        hf_after=hf_after,
+        debt_repaid=repaid,
+        debt_repaid_usd=repaid_usd,
+        collateral_seized=seized,
+        collateral_seized_usd=seized_usd,
+        protocol_fee=fee,
+        bonus_bps=bonus,
+        bonus_usd=seized_usd - repaid_usd,
+        liquidator_profit_usd=received_usd - repaid_usd - gas_cost_usd,
+        oracle_price=collateral.price,
+        effective_price=effective,
+        gas_used=gas_used,
+        gas_cost_wei=gas_cost_wei,
+        gas_cost_usd=gas_cost_usd,
+        reached_target=hf_after is not None and hf_after >= target_hf,
+        cleared_dust=event is not None and (debt_left == 0 or collateral_left == 0),
+        deficit_reported=deficits_usd > 0,
+        deficit_usd=deficits_usd,
+        collateral_saved_vs_50pct_usd=usd(collateral, half) - seized_usd if event else 0.0,
+    )

@@ -1,0 +1,249 @@
+"""Deploys the liqengine protocol with web3.py from Brownie's build artifacts, and writes the
+deployment file `deployments/<chainId>.json` that the keeper reads.
+
+Used by `scripts/deploy.py` (through Brownie's connection and accounts), by the demo and by the
+keeper's integration tests (with their own node and key), so there is one deployment recipe.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BUILD_DIR = PROJECT_ROOT / "build" / "contracts"
+DEPLOYMENTS_DIR = PROJECT_ROOT / "deployments"
+
+
+@dataclass(frozen=True)
+class AssetPlan:
+    """One reserve: a mock token and feed on devnets, or existing ones on a public network."""
+
+    symbol: str
+    decimals: int
+    price: int  # 8 decimals, initial mock answer
+    collateral_factor: int  # BPS
+    max_liquidation_bonus: int  # BPS
+    liquidation_fee: int = 10_00  # BPS
+    receive_shares_enabled: bool = True
+    base_rate: int = 0  # BPS per year
+    slope_below_optimal: int = 400
+    slope_above_optimal: int = 60_00
+    optimal_utilization: int = 80_00
+    token: str | None = None  # existing token address (skips the mock)
+    feed: str | None = None  # existing Chainlink feed address (skips the mock)
+    price_max_age: int = 24 * 3600
+
+    def config_tuple(self) -> tuple:
+        """The ReserveConfig struct in field order."""
+        return (
+            self.collateral_factor,
+            self.max_liquidation_bonus,
+            self.liquidation_fee,
+            self.receive_shares_enabled,
+            False,
+            False,
+            self.base_rate,
+            self.slope_below_optimal,
+            self.slope_above_optimal,
+            self.optimal_utilization,
+        )
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    assets: tuple[AssetPlan, ...]
+    target_health_factor: int = 105 * 10**16
+    health_factor_for_max_bonus: int = 7 * 10**17
+    liquidation_bonus_factor: int = 20_00
+    fee_receiver: str | None = None  # default: the deployer
+    native_price_asset: str | None = "WETH"  # asset whose price values the gas token
+
+
+DEVNET_ASSETS: tuple[AssetPlan, ...] = (
+    AssetPlan("WETH", 18, 2_000 * 10**8, 80_00, 105_00),
+    AssetPlan("WBTC", 8, 60_000 * 10**8, 75_00, 108_00),
+    AssetPlan("USDC", 6, 1 * 10**8, 85_00, 104_00, slope_below_optimal=500),
+    AssetPlan("DAI", 18, 1 * 10**8, 80_00, 104_00, slope_below_optimal=500),
+)
+
+
+def default_plan() -> DeploymentPlan:
+    return DeploymentPlan(assets=DEVNET_ASSETS)
+
+
+def plan_from_file(path: Path) -> DeploymentPlan:
+    """A plan from JSON: {"assets": [{"symbol": ..., "token": ..., "feed": ...}, ...], ...}."""
+    raw = json.loads(path.read_text())
+    assets = tuple(AssetPlan(**a) for a in raw.pop("assets"))
+    return DeploymentPlan(assets=assets, **raw)
+
+
+def load_artifact(name: str) -> dict[str, Any]:
+    path = BUILD_DIR / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `brownie compile` (or `make compile`) first")
+    return json.loads(path.read_text())
+
+
+class Sender:
+    """Sends transactions from one account: signed locally with a key, or by the node for an
+    unlocked development account. Waits for each receipt and fails on a revert."""
+
+    def __init__(self, w3: Web3, account: LocalAccount | None = None, address: str | None = None):
+        if account is None and address is None:
+            raise ValueError("Sender needs a local account or an unlocked node address")
+        self.w3 = w3
+        self.account = account
+        self.address = Web3.to_checksum_address(account.address if account else address)
+        self._nonce = w3.eth.get_transaction_count(self.address, "pending")
+
+    def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
+        fee_keys = ("gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas")
+        tx = {k: v for k, v in tx.items() if k not in fee_keys}
+        tx.update({"from": self.address, "nonce": self._nonce, "chainId": self.w3.eth.chain_id})
+        tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2) + 20_000
+        base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas")
+        if base_fee is None:
+            tx["gasPrice"] = self.w3.eth.gas_price
+        else:
+            tip = self.w3.eth.max_priority_fee if base_fee > 0 else 0
+            tx["maxPriorityFeePerGas"] = tip
+            tx["maxFeePerGas"] = 2 * base_fee + tip
+        if self.account is not None:
+            signed = self.account.sign_transaction(tx)
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        else:
+            tx_hash = self.w3.eth.send_transaction(tx)
+        self._nonce += 1
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] != 1:
+            raise RuntimeError(f"transaction {tx_hash.hex()} reverted")
+        return receipt
+
+    def deploy(self, name: str, *args: Any) -> Contract:
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        receipt = self._send(factory.constructor(*args).build_transaction({"from": self.address}))
+        address = receipt["contractAddress"]
+        log.info("deployed %s at %s (gas %d)", name, address, receipt["gasUsed"])
+        return self.w3.eth.contract(address=address, abi=artifact["abi"])
+
+    def transact(self, fn: Any) -> dict[str, Any]:
+        return self._send(fn.build_transaction({"from": self.address}))
+
+
+@dataclass
+class Deployment:
+    """What `deployments/<chainId>.json` holds."""
+
+    chain_id: int
+    network: str
+    deploy_block: int
+    deploy_block_hash: str
+    deployer: str
+    pool: str
+    oracle: str
+    lens: str
+    fee_receiver: str
+    native_price_asset: str | None
+    assets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    liquidation_config: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+
+def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "development") -> Deployment:
+    """Deploys oracle, pool and lens, lists every asset of the plan (with mock tokens and feeds where
+    the plan names none) and sets the liquidation configuration."""
+    start_block = w3.eth.block_number
+    oracle = sender.deploy("PriceOracle", sender.address)
+    fee_receiver = Web3.to_checksum_address(plan.fee_receiver or sender.address)
+    pool = sender.deploy("LendingPool", oracle.address, fee_receiver, sender.address)
+    lens = sender.deploy("LiquidationLens", pool.address)
+    deploy_block = w3.eth.get_block(start_block + 1)
+
+    assets: dict[str, dict[str, Any]] = {}
+    for asset in plan.assets:
+        mock_token = asset.token is None
+        token_address = (
+            asset.token or sender.deploy("MockERC20", asset.symbol, asset.symbol, asset.decimals).address
+        )
+        mock_feed = asset.feed is None
+        feed_address = asset.feed or sender.deploy("MockPriceFeed", 8, asset.price).address
+        sender.transact(oracle.functions.setFeed(token_address, feed_address, asset.price_max_age))
+        sender.transact(pool.functions.addReserve(token_address, asset.config_tuple()))
+        assets[asset.symbol] = {
+            "address": Web3.to_checksum_address(token_address),
+            "decimals": asset.decimals,
+            "feed": Web3.to_checksum_address(feed_address),
+            "mock_token": mock_token,
+            "mock_feed": mock_feed,
+            "config": dict(zip(_CONFIG_FIELDS, asset.config_tuple(), strict=True)),
+        }
+    sender.transact(
+        pool.functions.setLiquidationConfig(
+            plan.target_health_factor,
+            plan.health_factor_for_max_bonus,
+            plan.liquidation_bonus_factor,
+        )
+    )
+    return Deployment(
+        chain_id=w3.eth.chain_id,
+        network=network,
+        deploy_block=deploy_block["number"],
+        deploy_block_hash=deploy_block["hash"].to_0x_hex(),
+        deployer=sender.address,
+        pool=pool.address,
+        oracle=oracle.address,
+        lens=lens.address,
+        fee_receiver=fee_receiver,
+        native_price_asset=plan.native_price_asset,
+        assets=assets,
+        liquidation_config={
+            "target_health_factor": plan.target_health_factor,
+            "health_factor_for_max_bonus": plan.health_factor_for_max_bonus,
+            "liquidation_bonus_factor": plan.liquidation_bonus_factor,
+        },
+    )
+
+
+_CONFIG_FIELDS = (
+    "collateral_factor",
+    "max_liquidation_bonus",
+    "liquidation_fee",
+    "receive_shares_enabled",
+    "paused",
+    "frozen",
+    "base_rate",
+    "slope_below_optimal",
+    "slope_above_optimal",
+    "optimal_utilization",
+)
+
+
+def write_deployment(deployment: Deployment, directory: Path = DEPLOYMENTS_DIR) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{deployment.chain_id}.json"
+    path.write_text(deployment.to_json())
+    return path
+
+
+def contract(w3: Web3, name: str, address: str) -> Contract:
+    """A web3 contract object for a deployed artifact."""
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name)["abi"])
+
+
+def as_mapping(deployment: Deployment) -> Mapping[str, Any]:
+    return asdict(deployment)

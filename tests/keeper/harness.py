@@ -1,0 +1,48 @@
+"""Builds a Keeper for a test devnet the way the CLI does, without a subprocess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from devnet import Devnet
+
+from keeper.chain import connect, load_account, validate
+from keeper.config import load_settings
+from keeper.deployment import load_deployment
+from keeper.metrics import Metrics
+from keeper.runner import Keeper
+from keeper.store import Store
+
+
+def make_keeper(devnet: Devnet, key: str | None, db: Path, **flags: Any) -> Keeper:
+    settings = load_settings(
+        {
+            "rpc_url": devnet.w3.provider.endpoint_uri,
+            "deployment": str(devnet.deployment_path),
+            "db_path": str(db),
+            "private_key": key,
+            **flags,
+        },
+        environ={},
+        dotenv_path=None,
+    )
+    w3 = connect(settings.rpc_url)
+    ctx = validate(
+        w3,
+        load_deployment(settings.deployment),
+        load_account(settings),
+        require_funds=not settings.dry_run,
+    )
+    return Keeper(ctx, settings, Store(settings.db_path), Metrics())
+
+
+def run_until_idle(keeper: Keeper, max_steps: int = 20) -> list:
+    """Steps the keeper over every new block until one step finds nothing new."""
+    reports = []
+    for _ in range(max_steps):
+        report = keeper.step()
+        if report is None:
+            break
+        reports.append(report)
+    return reports

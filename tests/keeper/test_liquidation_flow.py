@@ -1,0 +1,118 @@
+"""A price update makes accounts liquidatable and the keeper liquidates them in the next block,
+in profit order, with the profit gate and the dust/deficit switch."""
+
+from __future__ import annotations
+
+from harness import make_keeper, run_until_idle
+
+WAD = 10**18
+
+
+def test_price_drop_is_liquidated_in_the_next_block(devnet, keeper_key, tmp_path):
+    alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
+    keeper.start()
+    assert not any(r.sent or r.candidates for r in run_until_idle(keeper))  # all healthy
+
+    price_block = devnet.set_price("WETH", 1900)
+    assert devnet.health_factor(alice) < WAD
+    report = keeper.step()
+    assert report.candidates == [alice]
+    assert len(report.sent) == 1
+    receipt = devnet.w3.eth.get_transaction_receipt(report.sent[0])
+    assert receipt["status"] == 1
+    assert receipt["blockNumber"] == price_block + 1
+    assert devnet.health_factor(alice) >= 105 * WAD // 100
+
+    run_until_idle(keeper)
+    records = keeper.store.liquidations()
+    assert len(records) == 1
+    record = records[0]
+    assert record["outcome"] == "liquidated"
+    assert record["delay_blocks"] == 1
+    assert record["reached_target"] is True
+    assert record["trigger_block"] == price_block
+
+
+def test_several_accounts_are_liquidated_most_profitable_first(devnet, keeper_key, tmp_path):
+    small = devnet.borrower(1, "WETH", 2, "USDC", hf=1.03, collateral_price=2000)
+    large = devnet.borrower(2, "WETH", 40, "USDC", hf=1.03, collateral_price=2000)
+    medium = devnet.borrower(3, "WETH", 10, "USDC", hf=1.03, collateral_price=2000)
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
+    keeper.start()
+    devnet.set_price("WETH", 1900)
+    report = keeper.step()
+    assert sorted(report.candidates) == sorted([small, large, medium])
+    sent_users = [keeper.store.tx(h).intent.split(":")[1] for h in report.sent]
+    assert sent_users == [large, medium, small]
+    nonces = [keeper.store.tx(h).nonce for h in report.sent]
+    assert nonces == sorted(nonces) and len(set(nonces)) == 3
+    for account in (small, large, medium):
+        assert devnet.health_factor(account) >= WAD
+
+
+def test_unprofitable_account_is_skipped_under_min_profit(devnet, keeper_key, tmp_path):
+    alice = devnet.borrower(1, "WETH", 1, "USDC", hf=1.01, collateral_price=2000)
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite", min_profit_usd="100")
+    keeper.start()
+    devnet.set_price("WETH", 1960)
+    report = keeper.step()
+    assert report.candidates == [alice]
+    assert report.sent == []
+    assert report.skipped[alice] == "below min profit"
+    assert devnet.health_factor(alice) < WAD
+
+
+def test_unprofitable_dust_is_cleared_when_the_switch_is_on(devnet, keeper_key, tmp_path):
+    alice = devnet.borrower(1, "WETH", 0.5, "USDC", hf=1.01, collateral_price=2000)
+    keeper = make_keeper(
+        devnet,
+        keeper_key,
+        tmp_path / "k.sqlite",
+        min_profit_usd="100",
+        clear_dust_and_deficits=True,
+    )
+    keeper.start()
+    devnet.set_price("WETH", 1960)
+    report = keeper.step()
+    assert len(report.sent) == 1
+    _, debt, _ = devnet.position(alice, "USDC")
+    assert debt == 0  # the whole (dust-sized) debt was repaid
+
+
+def test_dry_run_sends_nothing(devnet, tmp_path, keeper_key):
+    alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite", dry_run=True)
+    operator = devnet.sender(keeper.ctx.address)  # the operator approved the pool beforehand
+    operator.transact(devnet.token("USDC").functions.approve(devnet.deployment.pool, 2**256 - 1))
+    keeper.start()
+    nonce_before = devnet.w3.eth.get_transaction_count(keeper.ctx.address)
+    devnet.set_price("WETH", 1900)
+    report = keeper.step()
+    assert report.sent == [f"dry-run:{alice}"]
+    assert devnet.w3.eth.get_transaction_count(keeper.ctx.address) == nonce_before
+    assert devnet.health_factor(alice) < WAD
+
+
+def test_restart_resumes_from_checkpoint_and_sends_nothing_twice(devnet, keeper_key, tmp_path):
+    alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
+    db = tmp_path / "k.sqlite"
+    first = make_keeper(devnet, keeper_key, db)
+    first.start()
+    devnet.set_price("WETH", 1900)
+    assert len(first.step().sent) == 1
+    checkpoint = first.store.checkpoint()
+    first.store.close()
+
+    bob = devnet.borrower(2, "WETH", 10, "USDC", hf=1.5, collateral_price=1900)
+    second = make_keeper(devnet, keeper_key, db)
+    scanned = []
+    original_scan = second.discovery.scan
+    second.discovery.scan = lambda a, b: scanned.append((a, b)) or original_scan(a, b)
+    second.start()
+    assert scanned[0][0] == checkpoint[0] + 1  # not from the deploy block
+    assert bob in second.model.accounts
+    run_until_idle(second)
+    liquidations = [t for t in second.store.txs() if t.kind == "liquidate"]
+    assert len(liquidations) == 1
+    assert devnet.health_factor(alice) >= WAD

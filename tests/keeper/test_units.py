@@ -1,0 +1,107 @@
+"""Keeper stages without a node: configuration precedence, error decoding, node-error
+classification, adaptive log chunking and percentiles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from eth_utils import function_signature_to_4byte_selector
+
+from keeper.config import Secret, load_settings
+from keeper.contracts import decode_revert
+from keeper.discovery import Discovery
+from keeper.dispatch import Fees, classify
+from keeper.errors import ConfigError
+from keeper.pool_reader import RpcCounter
+from keeper.report import percentile
+
+
+def test_flags_beat_environment_which_beats_dotenv(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("MIN_PROFIT_USD=1\nMAX_GAS_GWEI=7\nDB_PATH=from-dotenv.db\n")
+    settings = load_settings(
+        {"min_profit_usd": "3"},
+        environ={"MIN_PROFIT_USD": "2", "MAX_GAS_GWEI": "9"},
+        dotenv_path=env_file,
+    )
+    assert settings.min_profit_usd == Decimal(3)
+    assert settings.max_gas_gwei == Decimal(9)
+    assert str(settings.db_path) == "from-dotenv.db"
+
+
+def test_the_key_never_appears_in_settings_repr():
+    settings = load_settings({"private_key": "0x" + "ab" * 32}, environ={}, dotenv_path=None)
+    assert "ab" * 8 not in repr(settings)
+    assert repr(Secret("x")) == "Secret('***')"
+
+
+def test_bad_numbers_are_one_sentence():
+    with pytest.raises(ConfigError, match="MIN_PROFIT_USD must be a number"):
+        load_settings({"min_profit_usd": "lots"}, environ={}, dotenv_path=None)
+    with pytest.raises(ConfigError, match=r"fee bump must be at least 1\.125"):
+        load_settings({"fee_bump": "1.01"}, environ={}, dotenv_path=None)
+
+
+def test_custom_errors_decode_by_name():
+    selector = function_signature_to_4byte_selector("MustNotLeaveDust()")
+    assert decode_revert(selector) == "MustNotLeaveDust()"
+    selector = function_signature_to_4byte_selector("HealthFactorNotBelowThreshold(uint256)")
+    assert decode_revert(selector + (10**18).to_bytes(32, "big")) == (
+        "HealthFactorNotBelowThreshold(1000000000000000000)"
+    )
+    assert decode_revert("0xdeadbeef").startswith("unknown(")
+    assert decode_revert(b"\x01") == "unknown(0x01)"
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("nonce too low: next nonce 5, tx nonce 4", "nonce_too_low"),
+        ("replacement transaction underpriced", "replacement_underpriced"),
+        ("already known", "already_known"),
+        ("insufficient funds for gas * price + value", "insufficient_funds"),
+        ("max fee per gas less than block base fee", "other"),
+    ],
+)
+def test_node_errors_are_classified(message, kind):
+    assert classify(message) == kind
+
+
+def test_a_replacement_raises_both_fees_by_at_least_12_5_percent():
+    bumped = Fees(max_fee=1000, tip=100, legacy=False).bumped(Decimal("1.125"))
+    assert bumped.max_fee >= 1125 and bumped.tip >= 113
+
+
+class _Deployment:
+    pool = "0x" + "11" * 20
+    feeds: dict = {}
+
+
+def test_log_ranges_halve_when_the_node_refuses_and_nothing_is_skipped():
+    asked = []
+
+    def get_logs(params):
+        asked.append((params["fromBlock"], params["toBlock"]))
+        if params["toBlock"] - params["fromBlock"] + 1 > 250:
+            raise ValueError("query exceeds max block range 250")
+        return []
+
+    discovery = Discovery.__new__(Discovery)
+    discovery.rpc = RpcCounter()
+    discovery.addresses = []
+    discovery.chunk = discovery.max_chunk = 1000
+    discovery._get_logs = get_logs
+    discovery.decode = lambda logs: __import__("keeper.discovery").discovery.ScanResult()
+    discovery.scan(1, 1000)
+    served = sorted(r for r in asked if r[1] - r[0] + 1 <= 250)
+    covered = set()
+    for start, end in served:
+        covered |= set(range(start, end + 1))
+    assert covered == set(range(1, 1001))
+
+
+def test_percentiles_use_nearest_rank():
+    assert percentile([], 50) is None
+    assert percentile([1, 2, 3, 4], 50) == 2
+    assert percentile(list(range(1, 101)), 95) == 95
