@@ -141,9 +141,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         _requireNotPaused(asset, reserve);
         if (reserve.config.frozen) revert Errors.ReserveFrozen(asset);
         if (amount == 0) revert Errors.InvalidAmount();
-        uint256 index = _accrue(asset, reserve);
+        (, uint256 totalAssets) = _accrueWithAssets(asset, reserve);
 
-        shares = amount.toSharesDown(_totalAddedAssets(reserve, index), reserve.totalSupplyShares);
+        shares = amount.toSharesDown(totalAssets, reserve.totalSupplyShares);
         if (shares == 0) revert Errors.InvalidAmount();
         DataTypes.Position storage position = _positions[onBehalfOf][asset];
         bool firstSupply = position.supplyShares == 0;
@@ -168,11 +168,10 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         _requireNotPaused(asset, reserve);
         if (amount == 0) revert Errors.InvalidAmount();
-        uint256 index = _accrue(asset, reserve);
+        (, uint256 totalAssets) = _accrueWithAssets(asset, reserve);
 
         DataTypes.Position storage position = _positions[msg.sender][asset];
         uint256 userShares = position.supplyShares;
-        uint256 totalAssets = _totalAddedAssets(reserve, index);
         uint256 totalShares = reserve.totalSupplyShares;
         uint256 shares;
         if (amount == type(uint256).max) {
@@ -425,9 +424,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             liquidationConfig.healthFactorForMaxBonus,
             liquidationConfig.liquidationBonusFactor
         );
-        plan.collateralIndex = _currentIndex(collateralReserve);
-        plan.debtIndex = _currentIndex(debtReserve);
-        uint256 collateralTotalAssets = _totalAddedAssets(collateralReserve, plan.collateralIndex);
+        uint256 collateralTotalAssets;
+        (plan.collateralIndex, collateralTotalAssets) = _cachedState(cache, collateralReserve.id, collateralReserve);
+        plan.debtIndex = _cachedIndex(cache, debtReserve.id, debtReserve);
         uint256 collateralTotalShares = collateralReserve.totalSupplyShares;
 
         plan.amounts = LiquidationLogic.calculateAmounts(
@@ -513,14 +512,13 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     function settleDeficit(address asset) external nonReentrant {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         _requireNotPaused(asset, reserve);
-        uint256 index = _accrue(asset, reserve);
+        (, uint256 totalAssets) = _accrueWithAssets(asset, reserve);
         uint256 outstanding = reserve.deficit;
         if (outstanding == 0) revert Errors.NoDeficit();
 
         address fund = feeReceiver;
         DataTypes.Position storage fundPosition = _positions[fund][asset];
         uint256 fundShares = fundPosition.supplyShares;
-        uint256 totalAssets = _totalAddedAssets(reserve, index);
         uint256 totalShares = reserve.totalSupplyShares;
         uint256 covered = outstanding.min(fundShares.toAssetsDown(totalAssets, totalShares));
         if (covered > 0) {
@@ -662,16 +660,47 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /* HEALTH FACTOR */
 
-    /// @dev Reserve addresses and prices by reserve id, read once per call (zero = not read yet).
+    /// @dev Per reserve id, read or computed once per call (zero = not yet): the asset, its price, the
+    ///      borrow index accrued to now and the total added assets at that index.
     struct ReserveCache {
         address[] assets;
         uint256[] prices;
+        uint256[] indexes;
+        uint256[] totalAssets;
     }
 
     /// @dev A cache for reserve ids below `size`.
     function _newCache(uint256 size) internal pure returns (ReserveCache memory cache) {
         cache.assets = new address[](size);
         cache.prices = new uint256[](size);
+        cache.indexes = new uint256[](size);
+        cache.totalAssets = new uint256[](size);
+    }
+
+    /// @dev The accrued index of reserve `id`, computed once per cache.
+    function _cachedIndex(ReserveCache memory cache, uint256 id, DataTypes.Reserve storage reserve)
+        internal
+        view
+        returns (uint256 index)
+    {
+        index = cache.indexes[id];
+        if (index == 0) index = cache.indexes[id] = _currentIndex(reserve);
+    }
+
+    /// @dev The accrued index and total added assets of reserve `id`, computed once per cache.
+    function _cachedState(ReserveCache memory cache, uint256 id, DataTypes.Reserve storage reserve)
+        internal
+        view
+        returns (uint256 index, uint256 totalAssets)
+    {
+        totalAssets = cache.totalAssets[id];
+        if (totalAssets == 0) {
+            (index, totalAssets) = _accruedState(reserve);
+            cache.indexes[id] = index;
+            cache.totalAssets[id] = totalAssets;
+        } else {
+            index = cache.indexes[id];
+        }
     }
 
     /// @dev A cache large enough for every reserve `user` uses.
@@ -705,12 +734,12 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
                 if (isCollateral || isBorrowing) {
                     uint256 price = cache.prices[id];
                     if (price == 0) price = cache.prices[id] = oracle.getPrice(asset);
-                    uint256 index = _currentIndex(reserve);
+                    uint256 index;
                     if (isCollateral) {
+                        uint256 totalAssets;
+                        (index, totalAssets) = _cachedState(cache, id, reserve);
                         uint256 value = ValueLib.toValue(
-                            uint256(position.supplyShares).toAssetsDown(
-                                _totalAddedAssets(reserve, index), reserve.totalSupplyShares
-                            ),
+                            uint256(position.supplyShares).toAssetsDown(totalAssets, reserve.totalSupplyShares),
                             reserve.decimals,
                             price
                         );
@@ -719,6 +748,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
                         ++data.activeCollateralCount;
                     }
                     if (isBorrowing) {
+                        if (index == 0) index = _cachedIndex(cache, id, reserve);
                         data.totalDebtValueRay +=
                             ValueLib.toValue(uint256(position.drawnShares) * index, reserve.decimals, price);
                         ++data.borrowCount;
@@ -751,9 +781,36 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         return InterestRateLib.accrueIndex(index, rate, elapsed);
     }
 
+    /// @dev The borrow index accrued to now and the total added assets at that index, reading each
+    ///      storage slot once.
+    function _accruedState(DataTypes.Reserve storage reserve)
+        internal
+        view
+        returns (uint256 index, uint256 totalAssets)
+    {
+        index = reserve.borrowIndex;
+        uint256 elapsed = block.timestamp - reserve.lastUpdate;
+        uint256 cash = reserve.cash;
+        uint256 drawnShares = reserve.totalDrawnShares;
+        if (elapsed != 0) {
+            uint256 rate = InterestRateLib.borrowRateRay(reserve.config, cash, drawnShares.rayMulDown(index));
+            index = InterestRateLib.accrueIndex(index, rate, elapsed);
+        }
+        totalAssets = cash + drawnShares.rayMulDown(index) + reserve.deficit;
+    }
+
     /// @dev Accrues interest to now and stores it.
     function _accrue(address asset, DataTypes.Reserve storage reserve) internal returns (uint256 index) {
         index = _currentIndex(reserve);
+        _storeAccruedIndex(asset, reserve, index);
+    }
+
+    /// @dev Accrues interest to now, stores it, and returns the total added assets too.
+    function _accrueWithAssets(address asset, DataTypes.Reserve storage reserve)
+        internal
+        returns (uint256 index, uint256 totalAssets)
+    {
+        (index, totalAssets) = _accruedState(reserve);
         _storeAccruedIndex(asset, reserve, index);
     }
 
