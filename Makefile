@@ -50,8 +50,9 @@ test-contracts: setup ## only the Brownie contract tests
 test-keeper: setup compile ## only the keeper tests (real Anvil nodes, signed transactions)
 	python -m pytest -p no:pytest-brownie tests/keeper $(PYTEST_ARGS)
 
-demo: setup ## deploy on an embedded Anvil, seed borrowers, crash prices, let the keeper liquidate, report
-	@echo "make demo: not built yet (issue 7)"; exit 1
+demo: setup ## deploy on an embedded Anvil, seed 300 borrowers, replay a crash, let the keeper liquidate, report
+	brownie compile
+	python scripts/demo.py $(DEMO_ARGS)
 
 bench: setup ## gas and keeper benchmarks into bench/results.json
 	brownie run $(ROOT)/bench/gas.py

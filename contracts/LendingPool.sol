@@ -773,8 +773,10 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     /// @dev The borrow index accrued to now, without storing it.
     function _currentIndex(DataTypes.Reserve storage reserve) internal view returns (uint256 index) {
         index = reserve.borrowIndex;
-        uint256 elapsed = block.timestamp - reserve.lastUpdate;
-        if (elapsed == 0) return index;
+        uint256 lastUpdate = reserve.lastUpdate;
+        // `<=` rather than `==`: some nodes run historical eth_calls with an earlier timestamp.
+        if (block.timestamp <= lastUpdate) return index;
+        uint256 elapsed = block.timestamp - lastUpdate;
         uint256 rate = InterestRateLib.borrowRateRay(
             reserve.config, reserve.cash, uint256(reserve.totalDrawnShares).rayMulDown(index)
         );
@@ -789,7 +791,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         returns (uint256 index, uint256 totalAssets)
     {
         index = reserve.borrowIndex;
-        uint256 elapsed = block.timestamp - reserve.lastUpdate;
+        uint256 lastUpdate = reserve.lastUpdate;
+        uint256 elapsed = block.timestamp > lastUpdate ? block.timestamp - lastUpdate : 0;
         uint256 cash = reserve.cash;
         uint256 drawnShares = reserve.totalDrawnShares;
         if (elapsed != 0) {

@@ -158,3 +158,68 @@ def write_records_report(records: Sequence[dict[str, Any]], out: Path) -> str:
     text = table(records) + "\n\n" + "\n".join(f"{k}: {v}" for k, v in summary.items())
     (out / "table.txt").write_text(text + "\n")
     return text
+
+
+def price_path_chart(path: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]], out: Path) -> Path:
+    """Each crashed asset's price by block, with the blocks its liquidations landed in marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    symbols = [k for k in (path[0] if path else {}) if k != "block"]
+    fig, axes = plt.subplots(len(symbols) or 1, 1, figsize=(8, 3 * max(1, len(symbols))), sharex=True)
+    axes = axes if hasattr(axes, "__len__") else [axes]
+    blocks = [p["block"] for p in path]
+    for ax, symbol in zip(axes, symbols, strict=False):
+        prices = [p[symbol] for p in path]
+        ax.plot(blocks, prices, color="#3b6ea5", label=f"{symbol} price")
+        hits = [
+            r["inclusion_block"]
+            for r in records
+            if r["outcome"] == "liquidated" and r["collateral_symbol"] == symbol and r.get("inclusion_block")
+        ]
+        if hits and blocks:
+            lookup = dict(zip(blocks, prices, strict=True))
+            xs = [b for b in hits if b in lookup] or []
+            ax.scatter(
+                xs,
+                [lookup[b] for b in xs],
+                color="#a53b3b",
+                s=12,
+                zorder=3,
+                label=f"{len(hits)} {symbol}-collateral liquidations",
+            )
+        ax.set_ylabel("USD")
+        ax.legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("block")
+    fig.suptitle("Crash replay: oracle price and liquidations")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def hf_distribution_chart(before: dict[str, int], after: dict[str, int], out: Path) -> Path:
+    """Health factors of every borrower before the crash and at the end (capped at 3 for display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def shown(values: dict[str, int]) -> list[float]:
+        return [min(v / 1e18, 3.0) for v in values.values()]
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    bins = [i / 20 for i in range(0, 61)]
+    ax.hist(shown(before), bins=bins, alpha=0.6, label="before the crash", color="#3b6ea5")
+    ax.hist(shown(after), bins=bins, alpha=0.6, label="after liquidations", color="#a53b3b")
+    ax.axvline(1.0, color="black", linewidth=1, linestyle="--")
+    ax.set_xlabel("health factor (accounts without debt shown at 3)")
+    ax.set_ylabel("accounts")
+    ax.legend()
+    ax.set_title("Health-factor distribution")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

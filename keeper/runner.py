@@ -14,12 +14,12 @@ from typing import Any
 from web3 import Web3
 
 from keeper import protocol_math as pm
-from keeper.chain import ChainContext
+from keeper.chain import ChainContext, revert_reason
 from keeper.config import Settings
 from keeper.contracts import erc20
 from keeper.discovery import Discovery, PriceUpdate, ScanResult
 from keeper.dispatch import GWEI, Dispatcher, Outcome
-from keeper.errors import ConfigError, FundsError, SimulationError
+from keeper.errors import ConfigError, FundsError, KeeperError, SimulationError
 from keeper.metrics import Metrics
 from keeper.model import PoolModel, Reserve
 from keeper.pool_reader import PoolReader, RpcCounter
@@ -30,7 +30,6 @@ from keeper.strategy import Decision, Strategy
 log = logging.getLogger(__name__)
 
 MAX_UINT256 = pm.MAX_UINT256
-DEBT_TO_COVER_SLACK = Decimal("1.001")  # interest that accrues between preview and inclusion
 
 
 @dataclass
@@ -143,7 +142,7 @@ class Keeper:
         self.metrics.accounts.set(len(self.model.accounts))
         if self.ctx.account is not None and not self.settings.dry_run:
             for outcome in self.dispatcher.recover(head):
-                self._record_outcome(outcome)
+                self._record_outcome_safely(outcome)
             self._approve_debt_assets(head)
         log.info(
             "keeper_started block=%d accounts=%d borrowers=%d address=%s dry_run=%s",
@@ -220,12 +219,19 @@ class Keeper:
                 self._node_down(exc, backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
+            except KeeperError:
+                raise
             except Exception as exc:
                 if _looks_like_connection_error(exc):
                     self._node_down(exc, backoff)
-                    backoff = min(backoff * 2, 10.0)
-                    continue
-                raise
+                else:
+                    # A step that fails is retried from the last checkpoint: nothing is skipped.
+                    log.error(
+                        "step_failed error=%s retry_in_s=%.1f", revert_reason(exc), backoff, exc_info=True
+                    )
+                    self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
             if report is not None:
                 processed_steps += 1
                 if max_blocks is not None and processed_steps >= max_blocks:
@@ -319,7 +325,7 @@ class Keeper:
             self._liquidate(candidates, head, seen_ms, report)
         outcomes = self.dispatcher.poll(head)
         for outcome in outcomes:
-            self._record_outcome(outcome)
+            self._record_outcome_safely(outcome)
         report.outcomes = outcomes
         self._settle_deficits(head)
 
@@ -460,8 +466,9 @@ class Keeper:
     ) -> None:
         opp = decision.opportunity
         pool = self.ctx.contracts.pool
-        debt_to_cover = int(Decimal(opp.preview.debt_to_repay) * DEBT_TO_COVER_SLACK) + 1
-        fn = pool.functions.liquidate(opp.collateral.asset, opp.debt.asset, opp.user, debt_to_cover, False)
+        # "As much as allowed": the pool repays exactly what restores the target (or clears dust), so a
+        # price update landing first changes the amount instead of reverting MustNotLeaveDust.
+        fn = pool.functions.liquidate(opp.collateral.asset, opp.debt.asset, opp.user, MAX_UINT256, False)
         try:
             gas = self.dispatcher.simulate(fn, self.caller)
         except SimulationError as exc:
@@ -546,6 +553,13 @@ class Keeper:
                 )
 
     # outcomes
+
+    def _record_outcome_safely(self, outcome: Outcome) -> None:
+        """A record that cannot be built is logged; it never stops the keeper."""
+        try:
+            self._record_outcome(outcome)
+        except Exception as exc:
+            log.warning("record_failed tx=%s error=%s", outcome.record.hash, revert_reason(exc))
 
     def _record_outcome(self, outcome: Outcome) -> None:
         record, receipt = outcome.record, outcome.receipt

@@ -1,0 +1,403 @@
+"""`make demo`: the whole product on a real local chain, start to finish.
+
+1. Start Anvil on a free port (stopped on exit, Ctrl-C included).
+2. Deploy the protocol and seed borrowers (seeded random, reproducible) over WETH, WBTC and USDC
+   collateral (18, 8 and 6 decimals) and USDC and DAI debt, with health factors from 1.0 to 2.0
+   and some positions near the $1,000 dust line.
+3. Switch Anvil to interval mining and start `liqkeeper run` as a subprocess.
+4. Replay a crash through MockPriceFeed.setPrice: WETH -40% and WBTC -35% over 30 blocks, with
+   rebounds.
+5. Wait until nothing is liquidatable and every deficit is settled; stop the keeper (SIGTERM).
+6. Write the report directory (records, JSON summary, PNG charts) and print the summary.
+
+Run: `python scripts/demo.py [--borrowers 300] [--seed 7] [--out reports/demo]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from web3 import Web3  # noqa: E402
+
+from keeper.report import hf_distribution_chart, price_path_chart, summarize, write_records_report  # noqa: E402
+from keeper.store import Store  # noqa: E402
+from scripts.deployer import Sender, contract, default_plan, deploy, write_deployment  # noqa: E402
+from scripts.devnode import AnvilNode, dev_key, free_port  # noqa: E402
+
+log = logging.getLogger("demo")
+
+WAD = 10**18
+MAX_UINT = 2**256 - 1
+KEEPER_INDEX = 1
+SUPPLIER_INDEX = 2
+FIRST_BORROWER = 3
+COLLATERAL_CHOICES = (("WETH", 0.45), ("WBTC", 0.35), ("USDC", 0.20))
+CRASH = {"WETH": 0.40, "WBTC": 0.35}  # peak-to-trough fall over the crash
+
+
+@dataclass(frozen=True)
+class BorrowerPlan:
+    index: int
+    collateral: str
+    debt: str
+    collateral_usd: float
+    health_factor: float
+
+
+def plan_borrowers(rng: random.Random, count: int) -> list[BorrowerPlan]:
+    """Reproducible positions: log-uniform sizes ($1.5k-$250k, every 6th near the dust line),
+    health factors uniform in [1.0, 2.0]."""
+    plans = []
+    symbols = [s for s, _ in COLLATERAL_CHOICES]
+    weights = [w for _, w in COLLATERAL_CHOICES]
+    for i in range(count):
+        collateral = rng.choices(symbols, weights)[0]
+        debt = "DAI" if collateral == "USDC" else rng.choice(("USDC", "DAI"))
+        if i % 6 == 0:
+            size = rng.uniform(1_300, 2_600)
+        else:
+            size = math.exp(rng.uniform(math.log(1_500), math.log(250_000)))
+        plans.append(BorrowerPlan(FIRST_BORROWER + i, collateral, debt, size, rng.uniform(1.005, 2.0)))
+    return plans
+
+
+def crash_path(rng: random.Random, start: dict[str, float], blocks: int = 30) -> list[dict[str, float]]:
+    """Per block, prices falling to (1 - CRASH) of the start with rebounds of a few percent; WBTC also
+    gaps down 30% in one block at block 12 (a flash crash), which is what creates deficits."""
+    path = []
+    for t in range(1, blocks + 1):
+        step: dict[str, float] = {}
+        for symbol, fall in CRASH.items():
+            trend = 1 - fall * (t / blocks) ** 0.8
+            rebound = 0.025 * math.sin(t * 1.3) + rng.uniform(-0.01, 0.01)
+            level = max(trend + rebound * (t < blocks), 1 - fall)
+            if symbol == "WBTC" and 12 <= t < 22:
+                level = min(level, 0.58 + 0.005 * (t - 12))
+            step[symbol] = start[symbol] * level
+        path.append(step)
+    return path
+
+
+class Chain:
+    """Transactions from Anvil's unlocked accounts, without waiting for each receipt."""
+
+    def __init__(self, w3: Web3, deployment: Any):
+        self.w3 = w3
+        self.deployment = deployment
+        self.pool = contract(w3, "LendingPool", deployment.pool)
+        self.lens = contract(w3, "LiquidationLens", deployment.lens)
+        self.tokens = {s: contract(w3, "MockERC20", a["address"]) for s, a in deployment.assets.items()}
+        self.feeds = {s: contract(w3, "MockPriceFeed", a["feed"]) for s, a in deployment.assets.items()}
+        self.decimals = {s: a["decimals"] for s, a in deployment.assets.items()}
+        self.last_hash: Any = None
+
+    def send(self, sender: str, fn: Any, gas: int = 600_000) -> Any:
+        self.last_hash = fn.transact({"from": sender, "gas": gas})
+        return self.last_hash
+
+    def settle(self) -> None:
+        if self.last_hash is not None:
+            receipt = self.w3.eth.wait_for_transaction_receipt(self.last_hash, timeout=120)
+            if receipt["status"] != 1:
+                raise RuntimeError(f"seeding transaction {self.last_hash.hex()} reverted")
+
+    def units(self, symbol: str, amount: float) -> int:
+        return int(amount * 10 ** self.decimals[symbol])
+
+    def health_factors(self, users: list[str]) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for start in range(0, len(users), 500):
+            chunk = users[start : start + 500]
+            result.update(zip(chunk, self.lens.functions.getHealthFactors(chunk).call(), strict=True))
+        return result
+
+
+def seed(chain: Chain, plans: list[BorrowerPlan], prices: dict[str, float]) -> list[str]:
+    w3 = chain.w3
+    accounts = w3.eth.accounts
+    supplier = accounts[SUPPLIER_INDEX]
+    for symbol, amount in (("USDC", 60_000_000), ("DAI", 60_000_000), ("WETH", 5_000)):
+        chain.send(supplier, chain.tokens[symbol].functions.mint(supplier, chain.units(symbol, amount)))
+        chain.send(supplier, chain.tokens[symbol].functions.approve(chain.pool.address, MAX_UINT))
+        chain.send(
+            supplier,
+            chain.pool.functions.supply(chain.tokens[symbol].address, chain.units(symbol, amount), supplier),
+        )
+    keeper = accounts[KEEPER_INDEX]
+    for symbol in ("USDC", "DAI"):
+        chain.send(supplier, chain.tokens[symbol].functions.mint(keeper, chain.units(symbol, 30_000_000)))
+    cfs = {s: a["config"]["collateral_factor"] / 1e4 for s, a in chain.deployment.assets.items()}
+    users = []
+    for n, plan in enumerate(plans, 1):
+        user = accounts[plan.index]
+        coll = chain.tokens[plan.collateral]
+        amount = chain.units(plan.collateral, plan.collateral_usd / prices[plan.collateral])
+        debt_usd = plan.collateral_usd * cfs[plan.collateral] / plan.health_factor
+        chain.send(user, coll.functions.mint(user, amount))
+        chain.send(user, coll.functions.approve(chain.pool.address, MAX_UINT))
+        chain.send(user, chain.pool.functions.supply(coll.address, amount, user))
+        chain.send(
+            user,
+            chain.pool.functions.borrow(chain.tokens[plan.debt].address, chain.units(plan.debt, debt_usd)),
+        )
+        users.append(user)
+        if n % 100 == 0:
+            log.info("seeded %d/%d borrowers", n, len(plans))
+    chain.settle()
+    return users
+
+
+def start_keeper(rpc: str, deployment: Path, out: Path, metrics_port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PRIVATE_KEY": dev_key(KEEPER_INDEX)}
+    logfile = (out / "keeper.log").open("wb")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "keeper.cli",
+            "run",
+            "--rpc-url",
+            rpc,
+            "--deployment",
+            str(deployment),
+            "--db-path",
+            str(out / "keeper.sqlite"),
+            "--metrics-port",
+            str(metrics_port),
+            "--poll-interval",
+            "0.05",
+            "--clear-dust-and-deficits",
+            "--env-file",
+            str(out / ".none"),
+        ],
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+
+
+def metric(port: int, name: str) -> float | None:
+    import urllib.request
+
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+    except OSError:
+        return None
+    total = None
+    for line in body.splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            total = (total or 0.0) + float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def wait_for_block(w3: Web3, after: int, timeout: float = 30) -> int:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        number = w3.eth.block_number
+        if number > after:
+            return number
+        time.sleep(0.05)
+    raise RuntimeError("the node stopped producing blocks")
+
+
+def run(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in ("keeper.sqlite", "keeper.sqlite-wal", "keeper.sqlite-shm"):
+        (out / stale).unlink(missing_ok=True)
+    rng = random.Random(args.seed)
+    started = time.time()
+    node = AnvilNode(accounts=FIRST_BORROWER + args.borrowers, extra=["--block-base-fee-per-gas", "0"])
+    keeper_proc: subprocess.Popen[bytes] | None = None
+    try:
+        node.start()
+        w3 = node.web3()
+        log.info("anvil on %s (%d accounts)", node.url, FIRST_BORROWER + args.borrowers)
+        sender = Sender(w3, address=w3.eth.accounts[0])
+        deployment = deploy(w3, sender, default_plan(), network="demo")
+        path = write_deployment(deployment, out / "deployments")
+        chain = Chain(w3, deployment)
+        prices = {s: chain.feeds[s].functions.latestAnswer().call() / 1e8 for s in chain.feeds}
+        log.info(
+            "deployed pool %s; seeding %d borrowers (seed %d)", deployment.pool, args.borrowers, args.seed
+        )
+        plans = plan_borrowers(rng, args.borrowers)
+        users = seed(chain, plans, prices)
+        before = chain.health_factors(users)
+        log.info(
+            "seeded in %.0f s: %d borrowers, health factors %.3f-%.3f",
+            time.time() - started,
+            len(users),
+            min(before.values()) / 1e18,
+            max(before.values()) / 1e18,
+        )
+
+        w3.provider.make_request("evm_setAutomine", [False])
+        answer = w3.provider.make_request("evm_setIntervalMining", [args.block_time])
+        if answer.get("error"):
+            raise RuntimeError(f"anvil refused interval mining: {answer['error']}")
+        metrics_port = free_port()
+        keeper_proc = start_keeper(node.url, path, out, metrics_port)
+        deadline = time.time() + 60
+        while metric(metrics_port, "liqkeeper_last_processed_block") is None:
+            if keeper_proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the keeper did not start; see {out / 'keeper.log'}")
+            time.sleep(0.2)
+        log.info(
+            "keeper running (metrics on 127.0.0.1:%d); crash begins, %g s blocks",
+            metrics_port,
+            args.block_time,
+        )
+
+        owner = w3.eth.accounts[0]
+        price_path: list[dict[str, Any]] = []
+        block = w3.eth.block_number
+        for step in crash_path(rng, prices):
+            for symbol, price in step.items():
+                chain.send(owner, chain.feeds[symbol].functions.setPrice(round(price * 1e8)), gas=100_000)
+            block = wait_for_block(w3, block)
+            price_path.append({"block": block, **step})
+            liquidated = metric(metrics_port, "liqkeeper_liquidations_total") or 0
+            log.info(
+                "block %d  WETH $%.0f  WBTC $%.0f  liquidations mined %d",
+                block,
+                step["WETH"],
+                step["WBTC"],
+                liquidated,
+            )
+
+        quiet = 0
+        deadline = time.time() + 120
+        while quiet < 3 and time.time() < deadline:
+            if keeper_proc.poll() is not None:
+                raise RuntimeError(f"the keeper stopped; see {out / 'keeper.log'}")
+            block = wait_for_block(w3, block)
+            open_accounts = sum(1 for hf in chain.health_factors(users).values() if hf < WAD)
+            deficits = sum(chain.pool.functions.deficit(t.address).call() for t in chain.tokens.values())
+            pending = metric(metrics_port, "liqkeeper_pending_transactions") or 0
+            quiet = quiet + 1 if open_accounts == 0 and deficits == 0 and pending == 0 else 0
+            log.info(
+                "block %d  liquidatable %d  unsettled deficit %s  pending tx %d",
+                block,
+                open_accounts,
+                "yes" if deficits else "no",
+                pending,
+            )
+        keeper_proc.send_signal(signal.SIGTERM)
+        code = keeper_proc.wait(timeout=30)
+        keeper_proc = None
+        if code != 0:
+            raise RuntimeError(f"the keeper exited with {code}; see {out / 'keeper.log'}")
+
+        after = chain.health_factors(users)
+        store = Store(out / "keeper.sqlite")
+        records = store.liquidations()
+        store.close()
+        settled = settled_deficits(w3, chain, deployment.deploy_block)
+        text = write_records_report(records, out)
+        price_path_chart(price_path, records, out / "price_path.png")
+        hf_distribution_chart(before, after, out / "health_factors.png")
+        summary = summarize(records)
+        summary.update(
+            {
+                "borrowers": len(users),
+                "seed": args.seed,
+                "liquidatable_at_end": sum(1 for hf in after.values() if hf < WAD),
+                "deficits_settled_usd": settled,
+                "blocks": len(price_path),
+                "block_time_seconds": args.block_time,
+                "wall_seconds": round(time.time() - started, 1),
+            }
+        )
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (out / "price_path.json").write_text(json.dumps(price_path, indent=2) + "\n")
+        log.info("report in %s (records.json, summary.json, table.txt, *.png)", out)
+        print(render_summary(summary))
+        del text
+        return 0
+    finally:
+        if keeper_proc is not None and keeper_proc.poll() is None:
+            keeper_proc.terminate()
+            try:
+                keeper_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                keeper_proc.kill()
+        node.stop()
+
+
+def settled_deficits(w3: Web3, chain: Chain, from_block: int) -> float:
+    """USD value of DeficitCovered and DeficitSocialized since deployment."""
+    total = 0.0
+    price = {t.address: chain.feeds[s].functions.latestAnswer().call() for s, t in chain.tokens.items()}
+    symbol = {t.address: s for s, t in chain.tokens.items()}
+    for event in (chain.pool.events.DeficitCovered, chain.pool.events.DeficitSocialized):
+        for entry in event().get_logs(from_block=from_block):
+            asset = entry["args"]["asset"]
+            total += entry["args"]["amount"] * price[asset] / 1e8 / 10 ** chain.decimals[symbol[asset]]
+    return round(total, 2)
+
+
+def render_summary(s: dict[str, Any]) -> str:
+    def fmt(value: Any, unit: str = "") -> str:
+        if value is None:
+            return "n/a"
+        return f"{value:,}{unit}" if isinstance(value, int) else f"{value:,.2f}{unit}"
+
+    share = s["next_block_share"]
+    bonus_pct = None if s["bonus_bps_mean"] is None else (s["bonus_bps_mean"] - 10_000) / 100
+    rows = [
+        ("borrowers seeded", str(s["borrowers"])),
+        ("accounts liquidated", f"{s['accounts_liquidated']} ({s['liquidations']} liquidations)"),
+        ("debt repaid", "$" + fmt(s["debt_repaid_usd"])),
+        ("collateral seized", "$" + fmt(s["collateral_seized_usd"])),
+        ("bonus paid", f"${fmt(s['bonus_paid_usd'])} (mean bonus {fmt(bonus_pct, '%')})"),
+        ("protocol fees to insurance fund", "$" + fmt(s["protocol_fees_usd"])),
+        ("deficits reported", f"{s['deficits_reported']} (${fmt(s['deficit_usd'])})"),
+        ("deficits settled", "$" + fmt(s["deficits_settled_usd"])),
+        ("mined in the block after update", fmt(None if share is None else 100 * share, "%")),
+        ("delay blocks p50 / p95", f"{fmt(s['delay_blocks_p50'])} / {fmt(s['delay_blocks_p95'])}"),
+        ("delay ms p50 / p95", f"{fmt(s['delay_wall_ms_p50'])} / {fmt(s['delay_wall_ms_p95'])}"),
+        ("collateral spared vs 50% close", "$" + fmt(s["collateral_saved_vs_50pct_close_factor_usd"])),
+        ("still liquidatable at the end", str(s["liquidatable_at_end"])),
+        ("wall time", f"{s['wall_seconds']} s"),
+    ]
+    return "\n".join(["", "liqengine demo summary", *(f"  {label:33} {value}" for label, value in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--borrowers", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--block-time", type=int, default=2, help="seconds per block during the crash")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "demo")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s demo: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("scripts.deployer").setLevel(logging.WARNING)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        log.info("interrupted: node and keeper stopped")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
