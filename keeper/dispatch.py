@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import rlp
 from eth_account.signers.local import LocalAccount
+from eth_account.typed_transactions import TypedTransaction
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TransactionNotFound
@@ -52,6 +55,19 @@ class Outcome:
 
     record: TxRecord
     receipt: Any | None
+
+
+def decode_call(raw: str) -> tuple[str, str]:
+    """The `to` address and calldata of a signed transaction (typed or legacy)."""
+    payload = bytes.fromhex(raw[2:] if raw.startswith("0x") else raw)
+    if payload[0] < 0x7F:  # EIP-2718 typed transaction
+        fields = TypedTransaction.from_bytes(HexBytes(payload)).as_dict()
+        to, data = fields["to"], fields["data"]
+    else:
+        # [nonce, gasPrice, gas, to, value, data, v, r, s]
+        items = rlp.decode(payload)
+        to, data = items[3], items[5]
+    return Web3.to_checksum_address(to), Web3.to_hex(data)
 
 
 class NodeRejected(Exception):
@@ -338,14 +354,8 @@ class Dispatcher:
                 )
             self._rebroadcast(record)
             return None
-        decoded = self.w3.eth.account.decode_transaction(bytes.fromhex(record.raw[2:]))
-        tx_hash, raw = self._sign(
-            Web3.to_checksum_address(decoded["to"]),
-            Web3.to_hex(decoded["data"]),
-            record.nonce,
-            record.gas_limit,
-            fees,
-        )
+        to, data = decode_call(record.raw)
+        tx_hash, raw = self._sign(to, data, record.nonce, record.gas_limit, fees)
         try:
             self._broadcast(raw)
         except NodeRejected as rejected:

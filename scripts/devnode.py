@@ -70,10 +70,14 @@ class AnvilNode:
         ]
         if self.block_time:
             cmd += ["--block-time", str(self.block_time)]
+        self._launch(cmd, "anvil", timeout=20)
+
+    def _launch(self, cmd: list[str], name: str, timeout: float) -> None:
+        """Starts the process and waits until its RPC answers."""
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ}
         )
-        deadline = time.time() + 20
+        deadline = time.time() + timeout
         while time.time() < deadline:
             try:
                 if Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 1})).is_connected():
@@ -81,7 +85,8 @@ class AnvilNode:
             except Exception:
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f"anvil did not start on port {self.port}")
+        self.stop()
+        raise RuntimeError(f"{name} did not start on port {self.port}")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -119,13 +124,4 @@ class GanacheNode(AnvilNode):
             "30000000",
             "--logging.quiet",
         ]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": 1})).is_connected():
-                    return
-            except Exception:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"ganache did not start on port {self.port}")
+        self._launch(cmd, "ganache", timeout=60)

@@ -105,3 +105,15 @@ def test_percentiles_use_nearest_rank():
     assert percentile([], 50) is None
     assert percentile([1, 2, 3, 4], 50) == 2
     assert percentile(list(range(1, 101)), 95) == 95
+
+
+def test_signed_transactions_decode_back_to_target_and_calldata():
+    from eth_account import Account
+
+    from keeper.dispatch import decode_call
+
+    account = Account.create()
+    base = {"to": "0x" + "11" * 20, "data": "0xabcdef", "value": 0, "gas": 50_000, "nonce": 3, "chainId": 1}
+    for fees in ({"gasPrice": 7}, {"maxFeePerGas": 9, "maxPriorityFeePerGas": 2, "type": 2}):
+        raw = account.sign_transaction({**base, **fees}).raw_transaction.to_0x_hex()
+        assert decode_call(raw) == ("0x" + "11" * 20, "0xabcdef")
