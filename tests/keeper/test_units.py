@@ -117,3 +117,41 @@ def test_signed_transactions_decode_back_to_target_and_calldata():
     for fees in ({"gasPrice": 7}, {"maxFeePerGas": 9, "maxPriorityFeePerGas": 2, "type": 2}):
         raw = account.sign_transaction({**base, **fees}).raw_transaction.to_0x_hex()
         assert decode_call(raw) == ("0x" + "11" * 20, "0xabcdef")
+
+
+def test_a_log_that_does_not_decode_is_logged_and_skipped(caplog):
+    from eth_utils import event_abi_to_log_topic
+    from web3 import Web3
+
+    from keeper.contracts import abi
+
+    pool = "0x" + "22" * 20
+
+    class Deployment:
+        feeds: dict = {}
+
+    Deployment.pool = Web3.to_checksum_address(pool)
+    discovery = Discovery(Web3(), Deployment(), RpcCounter(), get_logs=lambda _p: [])
+    borrow = next(i for i in abi("LendingPool") if i.get("type") == "event" and i["name"] == "Borrow")
+    user = "0x" + "33" * 20
+    good = {
+        "address": pool,
+        "topics": [
+            event_abi_to_log_topic(borrow),
+            bytes(32),
+            bytes(12) + bytes.fromhex(user[2:]),
+        ],
+        "data": (5).to_bytes(32, "big") + (5).to_bytes(32, "big"),
+        "blockNumber": 7,
+        "blockHash": b"\x02" * 32,
+        "logIndex": 0,
+        "transactionIndex": 0,
+        "transactionHash": b"\x01" * 32,
+    }
+    hostile = {**good, "data": b"\x00" * 7, "logIndex": 1}
+    no_topics = {**good, "topics": [], "logIndex": 2}
+    with caplog.at_level("WARNING"):
+        result = discovery.decode([hostile, good, no_topics])
+    assert result.undecodable == 2
+    assert result.touched == {Web3.to_checksum_address(user)}
+    assert caplog.text.count("log_undecodable") == 2
