@@ -295,6 +295,7 @@ class Keeper:
         if sweep:
             to_score = set(self.model.borrowers())
             self._blocks_since_sweep = 0
+            self.native_balance_check()
         else:
             to_score = self.model.holders_of(repriced) | scan.touched
         candidates = sorted(
@@ -640,6 +641,8 @@ class Keeper:
         if low and "native" not in self.metrics.health.low_balance:
             self.metrics.health.low_balance.append("native")
             log.warning("low_native_balance address=%s eth=%s", self.ctx.account.address, eth)
+        elif not low and "native" in self.metrics.health.low_balance:
+            self.metrics.health.low_balance.remove("native")
 
 
 _DISCARD: Any = None
