@@ -214,6 +214,7 @@ def _install_signal_handlers(app: Any) -> None:
     def stop(signum: int, _frame: Any) -> None:
         log.info("shutdown_requested signal=%s", signal.Signals(signum).name)
         app.keeper.stop_event.set()
+        app.keeper.wake.set()
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)

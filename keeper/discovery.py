@@ -118,7 +118,7 @@ class Discovery:
         answer_updated = next(
             i for i in abi("MockPriceFeed") if i.get("type") == "event" and i["name"] == "AnswerUpdated"
         )
-        self._answer_topic = event_abi_to_log_topic(answer_updated)
+        self.answer_updated_topic = event_abi_to_log_topic(answer_updated)
         self._answer_abi = answer_updated
 
     def scan(self, from_block: int, to_block: int) -> ScanResult:
@@ -170,7 +170,7 @@ class Discovery:
         address = Web3.to_checksum_address(entry["address"])
         block = int(entry["blockNumber"])
         tx_hash = Web3.to_hex(entry["transactionHash"])
-        if address in self.feeds and topic0 == self._answer_topic:
+        if address in self.feeds and topic0 == self.answer_updated_topic:
             data = get_event_data(self.w3.codec, self._answer_abi, entry)
             asset = self.feeds[address]
             result.prices.append(

@@ -26,6 +26,7 @@ from keeper.pool_reader import PoolReader, RpcCounter
 from keeper.records import Detection, build_record
 from keeper.store import Store
 from keeper.strategy import Decision, Strategy
+from keeper.subscriptions import ChainSubscriptions
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ class Keeper:
         self.model: PoolModel | None = None
         self.processed = -1
         self.stop_event = threading.Event()
+        self.wake = threading.Event()
+        self.subscriptions: ChainSubscriptions | None = None
         self.prices_seen: dict[str, PriceSeen] = {}
         self.detections: dict[str, Detection] = {}
         self.lost_to: dict[str, str] = {}
@@ -204,9 +207,25 @@ class Keeper:
 
     # the loop
 
+    def subscribe(self) -> None:
+        """With a ws:// URL, wake on `newHeads` and on the feeds' `AnswerUpdated` logs instead of
+        waiting for the next poll."""
+        url = self.settings.rpc_url
+        if not url.startswith(("ws://", "wss://")) or self.subscriptions is not None:
+            return
+        self.subscriptions = ChainSubscriptions(
+            url, list(self.ctx.deployment.feeds), Web3.to_hex(self.discovery.answer_updated_topic), self.wake
+        )
+        self.subscriptions.start()
+
+    def _wait_for_work(self) -> None:
+        self.wake.wait(self.settings.poll_interval)
+        self.wake.clear()
+
     def run(self, max_blocks: int | None = None) -> None:
         """Processes new blocks until stopped (SIGINT/SIGTERM set `stop_event`). Node outages are
         retried with exponential backoff (0.5 s doubling to 10 s); nothing is skipped."""
+        self.subscribe()
         processed_steps = 0
         backoff = 0.5
         while not self.stop_event.is_set():
@@ -235,9 +254,11 @@ class Keeper:
             if report is not None:
                 processed_steps += 1
                 if max_blocks is not None and processed_steps >= max_blocks:
-                    return
+                    break
             else:
-                self.stop_event.wait(self.settings.poll_interval)
+                self._wait_for_work()
+        if self.subscriptions is not None:
+            self.subscriptions.stop()
 
     def _node_down(self, exc: BaseException, backoff: float) -> None:
         self.metrics.node_up.set(0)

@@ -15,10 +15,12 @@ from keeper.runner import Keeper
 from keeper.store import Store
 
 
-def make_keeper(devnet: Devnet, key: str | None, db: Path, **flags: Any) -> Keeper:
+def make_keeper(
+    devnet: Devnet, key: str | None, db: Path, rpc_url: str | None = None, **flags: Any
+) -> Keeper:
     settings = load_settings(
         {
-            "rpc_url": devnet.w3.provider.endpoint_uri,
+            "rpc_url": rpc_url or devnet.w3.provider.endpoint_uri,
             "deployment": str(devnet.deployment_path),
             "db_path": str(db),
             "private_key": key,
