@@ -34,6 +34,8 @@ class ChainSubscriptions:
 
     def stop(self) -> None:
         self.stopped.set()
+        if self.thread.is_alive() and threading.current_thread() is not self.thread:
+            self.thread.join(timeout=3)
 
     def _run(self) -> None:
         backoff = 0.5
@@ -78,6 +80,8 @@ class ChainSubscriptions:
                         self.wake.set()
             except Exception as exc:  # the node went away: polling carries on meanwhile
                 self.ready.clear()
+                if self.stopped.is_set():
+                    return
                 log.warning("subscription_lost error=%s retry_in_s=%.1f", type(exc).__name__, backoff)
                 self.stopped.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
