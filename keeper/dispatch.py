@@ -105,6 +105,7 @@ class Dispatcher:
         fee_bump: Decimal,
         replace_after_blocks: int,
         dry_run: bool,
+        confirmations: int = 1,
         clock: Callable[[], float] = time.time,
     ):
         self.w3 = w3
@@ -115,6 +116,7 @@ class Dispatcher:
         self.fee_bump = fee_bump
         self.replace_after_blocks = replace_after_blocks
         self.dry_run = dry_run
+        self.confirmations = max(1, confirmations)
         self.clock = clock
         self.chain_id = w3.eth.chain_id
         self.nonce: int | None = None
@@ -275,7 +277,8 @@ class Dispatcher:
     # following
 
     def poll(self, head: int) -> list[Outcome]:
-        """Checks every pending transaction: mined (success or revert), replaced, or stuck."""
+        """Checks every pending transaction: mined with `confirmations` blocks (success or revert),
+        replaced, or stuck."""
         outcomes: list[Outcome] = []
         pending = self.store.txs(PENDING)
         by_nonce: dict[int, list[TxRecord]] = {}
@@ -290,6 +293,8 @@ class Dispatcher:
                     break
             if mined is not None:
                 record, receipt = mined
+                if head - int(receipt["blockNumber"]) + 1 < self.confirmations:
+                    continue  # included, not yet final: neither replaced nor reported
                 status = MINED if receipt["status"] == 1 else FAILED
                 self.store.update_tx(record.hash, status=status, mined_block=receipt["blockNumber"])
                 for other in records:

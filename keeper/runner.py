@@ -87,6 +87,7 @@ class Keeper:
             fee_bump=settings.fee_bump,
             replace_after_blocks=settings.replace_after_blocks,
             dry_run=settings.dry_run,
+            confirmations=settings.confirmations,
             clock=clock,
         )
         self.model: PoolModel | None = None

@@ -116,3 +116,18 @@ def test_restart_resumes_from_checkpoint_and_sends_nothing_twice(devnet, keeper_
     liquidations = [t for t in second.store.txs() if t.kind == "liquidate"]
     assert len(liquidations) == 1
     assert devnet.health_factor(alice) >= WAD
+
+
+def test_a_liquidation_counts_as_done_only_after_the_configured_confirmations(devnet, keeper_key, tmp_path):
+    alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite", confirmations=3)
+    keeper.start()
+    devnet.set_price("WETH", 1900)
+    sent = keeper.step().sent
+    assert len(sent) == 1 and devnet.health_factor(alice) >= WAD  # included at once (automine)
+    keeper.step()
+    assert keeper.store.tx(sent[0]).status == "pending" and keeper.store.liquidations() == []
+    devnet.w3.provider.make_request("anvil_mine", [2])
+    keeper.step()
+    assert keeper.store.tx(sent[0]).status == "mined"
+    assert len(keeper.store.liquidations()) == 1
