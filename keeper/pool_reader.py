@@ -113,7 +113,3 @@ class PoolReader:
             hfs = self.contracts.lens.functions.getHealthFactors(chunk).call(block_identifier=block)
             result.update(zip(chunk, hfs, strict=True))
         return result
-
-
-def checksum(address: str) -> str:
-    return Web3.to_checksum_address(address)

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_hex
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier
@@ -66,7 +65,3 @@ def call_many(
             continue
         results.append(CallResult(True, values))
     return results
-
-
-def hex_bytes(value: bytes) -> str:
-    return to_hex(value)

@@ -18,7 +18,7 @@ from keeper.chain import ChainContext, revert_reason
 from keeper.config import Settings
 from keeper.contracts import erc20
 from keeper.discovery import Discovery, PriceUpdate, ScanResult
-from keeper.dispatch import GWEI, Dispatcher, Outcome
+from keeper.dispatch import Dispatcher, Outcome
 from keeper.errors import ConfigError, FundsError, KeeperError, SimulationError
 from keeper.metrics import Metrics
 from keeper.model import PoolModel, Reserve
@@ -700,6 +700,3 @@ def _looks_like_connection_error(exc: BaseException) -> bool:
             "remote end closed",
         )
     )
-
-
-GWEI_PER_WEI = GWEI

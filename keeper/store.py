@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +201,3 @@ class Store:
     def liquidations(self) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT record FROM liquidations ORDER BY rowid")
         return [json.loads(r[0]) for r in rows]
-
-
-def as_dict(record: Any) -> dict[str, Any]:
-    return asdict(record)

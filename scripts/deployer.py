@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,7 +242,3 @@ def write_deployment(deployment: Deployment, directory: Path = DEPLOYMENTS_DIR) 
 def contract(w3: Web3, name: str, address: str) -> Contract:
     """A web3 contract object for a deployed artifact."""
     return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name)["abi"])
-
-
-def as_mapping(deployment: Deployment) -> Mapping[str, Any]:
-    return asdict(deployment)
