@@ -135,7 +135,9 @@ interface ILendingPool {
     ///         exhausted, every remaining debt becomes deficit.
     /// @param debtToCover The most the caller will pay, in debt asset units; type(uint256).max: as much as
     ///        allowed.
-    /// @param receiveShares Receive the collateral as supply shares instead of the underlying.
+    /// @param receiveShares Receive the collateral as supply shares instead of the underlying. Received
+    ///        shares (like the fee receiver's fee shares) are not enabled as collateral automatically.
+    ///        A `debtToCover` worth less than one debt share repays and seizes nothing (no revert).
     /// @return debtRepaid Debt asset units paid by the caller.
     /// @return collateralSeized Collateral assets taken from the user (shares converted down), fee included.
     function liquidate(
