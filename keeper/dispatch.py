@@ -284,6 +284,7 @@ class Dispatcher:
         by_nonce: dict[int, list[TxRecord]] = {}
         for record in pending:
             by_nonce.setdefault(record.nonce, []).append(record)
+        confirmed: int | None = None
         for nonce, records in sorted(by_nonce.items()):
             mined = None
             for record in records:
@@ -312,8 +313,9 @@ class Dispatcher:
                 )
                 continue
             if self.account is not None:
-                self.rpc.add()
-                confirmed = self.w3.eth.get_transaction_count(self.account.address, "latest")
+                if confirmed is None:  # one read per poll, only when a transaction is unmined
+                    self.rpc.add()
+                    confirmed = self.w3.eth.get_transaction_count(self.account.address, "latest")
                 if confirmed > nonce:
                     # Another transaction with this nonce was mined (a clash or a forgotten replacement).
                     for record in records:

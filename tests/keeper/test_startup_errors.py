@@ -63,8 +63,8 @@ def test_no_code_at_an_address(capsys, devnet, tmp_path):
     assert "no contract code at the lens address" in line
 
 
-def test_malformed_private_key(capsys, devnet, tmp_path, monkeypatch):
-    monkeypatch.setenv("PRIVATE_KEY", "0x1234")
+def run_with_key(capsys, devnet, tmp_path) -> tuple[int, str]:
+    """`liqkeeper run` against the devnet with PRIVATE_KEY from the environment."""
     code = main(
         [
             "run",
@@ -78,7 +78,12 @@ def test_malformed_private_key(capsys, devnet, tmp_path, monkeypatch):
             str(tmp_path / "k.db"),
         ]
     )
-    err = capsys.readouterr().err.strip().splitlines()[-1]
+    return code, capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_malformed_private_key(capsys, devnet, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRIVATE_KEY", "0x1234")
+    code, err = run_with_key(capsys, devnet, tmp_path)
     assert code == 2
     assert err == "liqkeeper: PRIVATE_KEY must be 32 bytes of hex (64 hex digits, 0x optional)"
     assert "0x1234" not in err
@@ -86,20 +91,7 @@ def test_malformed_private_key(capsys, devnet, tmp_path, monkeypatch):
 
 def test_unfunded_account(capsys, devnet, tmp_path, monkeypatch):
     monkeypatch.setenv("PRIVATE_KEY", ROOT_KEY)
-    code = main(
-        [
-            "run",
-            "--env-file",
-            "/nonexistent",
-            "--rpc-url",
-            devnet.w3.provider.endpoint_uri,
-            "--deployment",
-            str(devnet.deployment_path),
-            "--db-path",
-            str(tmp_path / "k.db"),
-        ]
-    )
-    err = capsys.readouterr().err.strip().splitlines()[-1]
+    code, err = run_with_key(capsys, devnet, tmp_path)
     assert code == 2
     assert err.startswith("liqkeeper: account 0x") and err.endswith("has no ETH to pay for gas")
 
