@@ -601,8 +601,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         DataTypes.Position memory position = _positions[user][asset];
-        uint256 index = _currentIndex(reserve);
-        supplied = uint256(position.supplyShares).toAssetsDown(_totalAddedAssets(reserve, index), reserve.totalSupplyShares);
+        (uint256 index, uint256 totalAssets) = _accruedState(reserve);
+        supplied = uint256(position.supplyShares).toAssetsDown(totalAssets, reserve.totalSupplyShares);
         debt = uint256(position.drawnShares).rayMulUp(index);
         usingAsCollateral = _userConfig[user] & _collateralBit(reserve.id) != 0;
     }
@@ -825,11 +825,6 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             emit InterestAccrued(asset, index);
         }
         reserve.lastUpdate = uint40(block.timestamp);
-    }
-
-    /// @dev Total added assets: cash + drawn debt (rounded down) + deficit.
-    function _totalAddedAssets(DataTypes.Reserve storage reserve, uint256 index) internal view returns (uint256) {
-        return reserve.cash + uint256(reserve.totalDrawnShares).rayMulDown(index) + reserve.deficit;
     }
 
     /* CHECKS */
