@@ -48,3 +48,10 @@ def run_until_idle(keeper: Keeper, max_steps: int = 20) -> list:
             break
         reports.append(report)
     return reports
+
+
+def rpc(devnet: Devnet, method: str, *params: Any) -> Any:
+    """Calls a node method (anvil_*, evm_*) and fails the test if the node answers with an error."""
+    answer = devnet.w3.provider.make_request(method, list(params))
+    assert not answer.get("error"), answer
+    return answer.get("result")

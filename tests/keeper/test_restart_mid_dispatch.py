@@ -3,16 +3,11 @@ and followed to its receipt, and the liquidation is never sent twice."""
 
 from __future__ import annotations
 
-from harness import make_keeper, run_until_idle
+from harness import make_keeper, rpc, run_until_idle
 
 from keeper.store import MINED
 
 WAD = 10**18
-
-
-def rpc(devnet, method, *params):
-    answer = devnet.w3.provider.make_request(method, list(params))
-    assert not answer.get("error"), answer
 
 
 def test_in_flight_liquidation_is_followed_after_restart(devnet, keeper_key, tmp_path):

@@ -3,18 +3,12 @@ within its budget, and lands; the first hash is recorded as replaced."""
 
 from __future__ import annotations
 
-from harness import make_keeper
+from harness import make_keeper, rpc
 
 from keeper.store import MINED, REPLACED
 
 WAD = 10**18
 GWEI = 10**9
-
-
-def rpc(devnet, method, *params):
-    answer = devnet.w3.provider.make_request(method, list(params))
-    assert not answer.get("error"), answer
-    return answer.get("result")
 
 
 def test_underpriced_liquidation_is_replaced_and_lands(devnet, keeper_key, tmp_path):
