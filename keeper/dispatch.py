@@ -401,6 +401,14 @@ class Dispatcher:
         except NodeRejected:
             pass
 
+    def reopen(self, records: list[TxRecord], head: int) -> None:
+        """Transactions a reorg took off chain: broadcast their signed bytes again (same hash and
+        nonce; a node may have dropped them) and count the blocks before a replacement from `head`."""
+        for record in records:
+            self.store.update_tx(record.hash, sent_block=head)
+            self._rebroadcast(record)
+            log.info("tx_reopened hash=%s nonce=%d intent=%s", record.hash, record.nonce, record.intent)
+
     def recover(self, head: int) -> list[Outcome]:
         """On startup: finish our own pending transactions (receipts, or rebroadcast the raw bytes
         a restarted node may have forgotten), then sync the nonce past them."""

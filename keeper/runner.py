@@ -379,15 +379,15 @@ class Keeper:
 
     def _handle_reorg(self, head: int) -> BlockReport:
         """Rolls the index and model back to the common ancestor, re-reads every account seen in the
-        replaced blocks, and lets the dispatcher re-check receipts of transactions sent since."""
+        replaced blocks, and re-opens our transactions mined in them: their signed bytes are sent
+        again and followed like any pending transaction (never a second nonce for the intent)."""
         assert self.model is not None
         ancestor, ancestor_hash = self._common_ancestor(min(self.processed, head))
         depth = self.processed - ancestor
         log.warning("reorg_detected old_head=%d ancestor=%d depth=%d", self.processed, ancestor, depth)
-        self.store.rollback_to(ancestor, ancestor_hash)
-        for record in self.store.txs():
-            if record.mined_block is not None and record.mined_block > ancestor:
-                self.store.update_tx(record.hash, status="pending", mined_block=None)
+        reopened = self.store.rollback_to(ancestor, ancestor_hash)
+        if self.ctx.account is not None and not self.settings.dry_run:
+            self.dispatcher.reopen(reopened, head)
         known = set(self.store.accounts())
         for address in list(self.model.accounts):
             if address not in known:
@@ -640,8 +640,8 @@ class Keeper:
             native_price_usd=self._native_price_usd(),
             winner=winner,
         )
-        self.store.save_liquidation(record.hash, result.to_dict())
-        self.metrics.liquidations.labels(outcome=result.outcome).inc()
+        if self.store.save_liquidation(record.hash, result.to_dict()):
+            self.metrics.liquidations.labels(outcome=result.outcome).inc()
         log.info(
             "liquidation_recorded user=%s outcome=%s tx=%s delay_blocks=%s bonus_bps=%d hf_after=%s",
             user,

@@ -140,16 +140,22 @@ class Store:
     def recent_blocks(self) -> list[tuple[int, str]]:
         return list(self._db.execute("SELECT number, hash FROM blocks ORDER BY number DESC"))
 
-    def rollback_to(self, number: int, block_hash: str) -> None:
-        """Forgets everything seen after block `number` (a reorg's common ancestor)."""
+    def rollback_to(self, number: int, block_hash: str) -> list[TxRecord]:
+        """Forgets everything seen after block `number` (a reorg's common ancestor), including the
+        inclusion of our transactions mined after it: they are pending again, and returned."""
+        reopened = {t.hash for t in self.txs() if t.mined_block is not None and t.mined_block > number}
         with self.transaction() as db:
             db.execute("DELETE FROM blocks WHERE number > ?", (number,))
             db.execute("DELETE FROM accounts WHERE first_block > ?", (number,))
+            db.execute(
+                "UPDATE txs SET status = ?, mined_block = NULL WHERE mined_block > ?", (PENDING, number)
+            )
             db.execute(
                 "INSERT INTO meta (key, value) VALUES ('checkpoint', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (json.dumps([number, block_hash]),),
             )
+        return [t for t in self.txs(PENDING) if t.hash in reopened]
 
     def accounts(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT address FROM accounts ORDER BY address")]
@@ -192,11 +198,22 @@ class Store:
 
     # execution-quality records
 
-    def save_liquidation(self, tx_hash: str, record: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO liquidations (tx_hash, record) VALUES (?, ?)",
-            (tx_hash, json.dumps(record, sort_keys=True)),
-        )
+    def save_liquidation(self, tx_hash: str, record: dict[str, Any]) -> bool:
+        """Stores the record of `tx_hash` in place of any record of the same nonce and intent: a
+        liquidation a reorg undid lands again (rebroadcast or replaced) and is recorded once. True
+        when that nonce and intent had no record yet."""
+        with self.transaction() as db:
+            replaced = db.execute(
+                "DELETE FROM liquidations WHERE tx_hash = ? OR tx_hash IN (SELECT other.hash FROM txs "
+                "AS mine JOIN txs AS other ON other.nonce = mine.nonce AND other.intent = mine.intent "
+                "WHERE mine.hash = ?)",
+                (tx_hash, tx_hash),
+            ).rowcount
+            db.execute(
+                "INSERT INTO liquidations (tx_hash, record) VALUES (?, ?)",
+                (tx_hash, json.dumps(record, sort_keys=True)),
+            )
+        return replaced == 0
 
     def liquidations(self) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT record FROM liquidations ORDER BY rowid")

@@ -1,8 +1,9 @@
 """Keeper stages without a node: configuration precedence, error decoding, node-error
-classification, adaptive log chunking and percentiles."""
+classification, adaptive log chunking, percentiles and the store's reorg bookkeeping."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from keeper.dispatch import Fees, classify
 from keeper.errors import ConfigError
 from keeper.pool_reader import RpcCounter
 from keeper.report import percentile
+from keeper.store import MINED, PENDING, Store, TxRecord
 
 
 def test_flags_beat_environment_which_beats_dotenv(tmp_path):
@@ -155,3 +157,22 @@ def test_a_log_that_does_not_decode_is_logged_and_skipped(caplog):
     assert result.undecodable == 2
     assert result.touched == {Web3.to_checksum_address(user)}
     assert caplog.text.count("log_undecodable") == 2
+
+
+def test_a_liquidation_a_reorg_undid_is_recorded_once_however_it_lands_again(tmp_path):
+    store = Store(tmp_path / "k.sqlite")
+    intent = "liquidate:0xuser:0xcollateral:0xdebt"
+    first = TxRecord("0x01", 4, "liquidate", intent, MINED, "0x", 1, 1, 1, sent_block=10, sent_ms=0)
+    store.add_tx(replace(first, mined_block=11))
+    assert store.save_liquidation(first.hash, {"inclusion_block": 11})
+
+    assert store.rollback_to(10, "0xancestor") == [replace(first, status=PENDING)]  # mined_block None
+    replacement = replace(first, hash="0x02", sent_block=12, mined_block=13)  # same nonce, higher fees
+    store.add_tx(replacement)
+    assert not store.save_liquidation(replacement.hash, {"inclusion_block": 13})
+    assert store.liquidations() == [{"inclusion_block": 13}]
+
+    later = replace(first, hash="0x03", nonce=5, mined_block=20)  # the same account, liquidated again
+    store.add_tx(later)
+    assert store.save_liquidation(later.hash, {"inclusion_block": 20})
+    assert len(store.liquidations()) == 2
