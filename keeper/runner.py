@@ -101,6 +101,8 @@ class Keeper:
         self._approved: set[str] = set()
         self._blocks_since_sweep = 0
         self._warned_funds: set[str] = set()
+        self._awaiting_funds: set[str] = set()  # liquidatable accounts skipped for lack of funds
+        self._gas_wei = 0  # worst-case gas (wei) of the last transaction about to be sent
 
     @property
     def caller(self) -> str:
@@ -319,7 +321,8 @@ class Keeper:
             self._blocks_since_sweep = 0
             self.native_balance_check()
         else:
-            to_score = self.model.holders_of(repriced) | scan.touched
+            to_score = self.model.holders_of(repriced) | scan.touched | self._awaiting_funds
+        self._awaiting_funds = set()  # _liquidate keeps those still waiting
         candidates = sorted(
             u for u in to_score if self.model.health_factor(u) < pm.WAD and self.model.accounts[u].has_debt
         )
@@ -449,10 +452,20 @@ class Keeper:
                 report.skipped[opp.user] = "in flight"
                 continue
             if not self._funded(opp.debt, opp.preview.debt_to_repay, balances):
-                report.skipped[opp.user] = "insufficient debt token"
-                self.metrics.skipped.labels(reason="funds").inc()
+                self._await_funds(opp.user, "insufficient debt token", report)
                 continue
             self._send_liquidation(decision, head, seen_ms, report, native, fees)
+
+    def _await_funds(self, user: str, reason: str, report: BlockReport) -> None:
+        """Skips `user` for lack of funds; it is re-scored every block until it can be paid for."""
+        report.skipped[user] = reason
+        self.metrics.skipped.labels(reason="funds").inc()
+        self._awaiting_funds.add(user)
+
+    def _can_pay_gas(self, gas_wei: int) -> bool:
+        if self.settings.dry_run or self.ctx.account is None:
+            return True
+        return self.native_balance_check(gas_wei) >= gas_wei
 
     def _funded(self, debt: Reserve, needed: int, balances: dict[str, int]) -> bool:
         if self.settings.dry_run or self.ctx.account is None:
@@ -503,11 +516,13 @@ class Keeper:
         revenue_wei = int(opp.revenue_usd / native * 10**18) if native > 0 and opp.revenue_usd > 0 else 0
         budget_wei = max(revenue_wei, 2 * fees.max_fee * gas_limit)
         trigger = self._trigger_for(opp.user)
+        if not self._can_pay_gas(gas_limit * fees.max_fee):
+            self._await_funds(opp.user, "insufficient native balance", report)
+            return
         try:
             record = self.dispatcher.submit("liquidate", opp.intent, fn, gas_limit, budget_wei, head, fees)
-        except FundsError as exc:
-            self.metrics.low_balance.labels(what="native").set(1)
-            log.warning("send_failed user=%s reason=%s", opp.user, exc)
+        except FundsError:  # the node counts what the balance check cannot, e.g. our other pending txs
+            self._await_funds(opp.user, "insufficient native balance", report)
             return
         submit_ms = self.now_ms()
         detection = Detection(
@@ -564,9 +579,15 @@ class Keeper:
                 log.info("settle_skipped asset=%s reason=%s", reserve.symbol, exc.reason)
                 continue
             fees = self.dispatcher.current_fees()
-            record = self.dispatcher.submit(
-                "settle", intent, fn, int(gas * 1.3) + 10_000, 4 * fees.max_fee * gas, head, fees
-            )
+            gas_limit = int(gas * 1.3) + 10_000
+            if not self._can_pay_gas(gas_limit * fees.max_fee):
+                continue
+            try:
+                record = self.dispatcher.submit(
+                    "settle", intent, fn, gas_limit, 4 * fees.max_fee * gas, head, fees
+                )
+            except FundsError:
+                continue
             if record is not None:
                 log.info(
                     "settle_sent asset=%s deficit=%d tx=%s",
@@ -652,19 +673,32 @@ class Keeper:
             result.hf_after,
         )
 
-    def native_balance_check(self) -> None:
+    def native_balance_check(self, gas_wei: int | None = None) -> int:
+        """The keeper's ETH balance in wei. Below MIN_ETH_BALANCE, or below the worst-case gas of the
+        transaction about to be sent (`gas_wei`, else the last one), it is flagged on the metric and
+        /health and warned about once, until it recovers."""
         if self.ctx.account is None:
-            return
+            return 0
+        if gas_wei is not None:
+            self._gas_wei = gas_wei
+        self.rpc.add()
         balance = self.w3.eth.get_balance(self.ctx.account.address)
         eth = Decimal(balance) / Decimal(10**18)
         self.metrics.eth_balance.set(float(eth))
-        low = eth < self.settings.min_eth_balance
+        low = eth < self.settings.min_eth_balance or balance < self._gas_wei
         self.metrics.low_balance.labels(what="native").set(1 if low else 0)
         if low and "native" not in self.metrics.health.low_balance:
             self.metrics.health.low_balance.append("native")
-            log.warning("low_native_balance address=%s eth=%s", self.ctx.account.address, eth)
+            log.warning(
+                "low_native_balance address=%s eth=%s gas_needed_eth=%s sending=paused",
+                self.ctx.account.address,
+                eth,
+                Decimal(self._gas_wei) / Decimal(10**18),
+            )
         elif not low and "native" in self.metrics.health.low_balance:
             self.metrics.health.low_balance.remove("native")
+            log.info("native_balance_restored address=%s eth=%s", self.ctx.account.address, eth)
+        return balance
 
 
 _DISCARD: Any = None
