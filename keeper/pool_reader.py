@@ -1,5 +1,5 @@
-"""Reads the pool's state in few RPC calls: reserves in one JSON-RPC batch, positions and health
-factors through the LiquidationLens in calls of at most 500 accounts."""
+"""Reads the pool's state in few RPC requests: reserves in one JSON-RPC batch, positions and health
+factors through the LiquidationLens in calls of at most 500 accounts, all sent as one batch."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from web3.types import BlockIdentifier
 from keeper.contracts import Contracts
 from keeper.deployment import Deployment
 from keeper.model import Account, LiquidationConfig, Reserve
-from keeper.rpc_batch import call_many
+from keeper.rpc_batch import RawCall, call_many
 
 LENS_BATCH = 500
 
@@ -84,15 +84,27 @@ class PoolReader:
             price=price,
         )
 
+    def _lens_batch(
+        self, signature: str, outputs: tuple[str, ...], users: Sequence[str], block: BlockIdentifier
+    ) -> list[tuple[list[str], tuple]]:
+        """One lens function over `users` in chunks of at most 500 accounts, every chunk in one
+        JSON-RPC batch request; (chunk, decoded outputs) in order."""
+        chunks = [list(users[start : start + LENS_BATCH]) for start in range(0, len(users), LENS_BATCH)]
+        lens = self.contracts.lens.address
+        calls = [RawCall.encode(lens, signature, [chunk], ["address[]"], outputs) for chunk in chunks]
+        self.rpc.add()
+        results = call_many(self.w3, calls, None, block)
+        for chunk, result in zip(chunks, results, strict=True):
+            if not result.ok:
+                raise RuntimeError(f"{signature} over {len(chunk)} accounts failed: {result.value}")
+        return [(chunk, result.value) for chunk, result in zip(chunks, results, strict=True)]
+
     def positions(self, users: Sequence[str], block: BlockIdentifier = "latest") -> list[Account]:
-        """Every position of `users` through the lens, at most 500 per call."""
+        """Every position of `users` through the lens, at most 500 accounts per call."""
         accounts: list[Account] = []
-        for start in range(0, len(users), LENS_BATCH):
-            chunk = list(users[start : start + LENS_BATCH])
-            self.rpc.add()
-            configs, supplies, draws = self.contracts.lens.functions.getPositions(chunk).call(
-                block_identifier=block
-            )
+        outputs = ("uint256[]", "uint256[][]", "uint256[][]")
+        batches = self._lens_batch("getPositions(address[])", outputs, users, block)
+        for chunk, (configs, supplies, draws) in batches:
             for user, config, supply, drawn in zip(chunk, configs, supplies, draws, strict=True):
                 accounts.append(
                     Account(
@@ -107,9 +119,6 @@ class PoolReader:
     def health_factors(self, users: Sequence[str], block: BlockIdentifier = "latest") -> dict[str, int]:
         """Health factors from the chain (the lens), at most 500 accounts per call."""
         result: dict[str, int] = {}
-        for start in range(0, len(users), LENS_BATCH):
-            chunk = list(users[start : start + LENS_BATCH])
-            self.rpc.add()
-            hfs = self.contracts.lens.functions.getHealthFactors(chunk).call(block_identifier=block)
+        for chunk, (hfs,) in self._lens_batch("getHealthFactors(address[])", ("uint256[]",), users, block):
             result.update(zip(chunk, hfs, strict=True))
         return result
