@@ -119,8 +119,7 @@ class App:
             print("dry run: simulated, not sent")
             return 0
         receipt = keeper.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-        for outcome in keeper.dispatcher.poll(keeper.w3.eth.block_number):
-            keeper._record_outcome(outcome)
+        keeper._record_outcomes(keeper.dispatcher.poll(keeper.w3.eth.block_number))
         print(f"{tx_hash} mined in block {receipt['blockNumber']} status {receipt['status']}")
         return 0 if receipt["status"] == 1 else 1
 

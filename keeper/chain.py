@@ -13,6 +13,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import RPCEndpoint
 
 from keeper.config import Settings
 from keeper.contracts import Contracts, decode_revert, feed
@@ -26,12 +27,15 @@ RPC_TIMEOUT_SECONDS = 10
 
 def connect(rpc_url: str) -> Web3:
     """A web3 connection that answered `eth_chainId`, or a `ChainError` sentence."""
+    # web3.py's validation asks for the chain id before every call and transaction; it never changes
+    # under a running keeper, so that one answer is cached (nothing else is).
+    cache = {"cache_allowed_requests": True, "cacheable_requests": {RPCEndpoint("eth_chainId")}}
     if rpc_url.startswith(("ws://", "wss://")):
         from web3 import LegacyWebSocketProvider
 
-        provider: Any = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS)
+        provider: Any = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS, **cache)
     else:
-        provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS})
+        provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}, **cache)
     w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - the request is the check

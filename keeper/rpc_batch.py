@@ -51,7 +51,32 @@ def _output_types(fn: ContractFunction) -> list[str]:
     return [type_string(o) for o in fn.abi["outputs"]]
 
 
-def raw_call(fn: ContractFunction) -> RawCall:
+def send_batch(w3: Web3, payload: Sequence[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+    """Sends (method, params) requests as one JSON-RPC batch (one by one where the provider has no
+    batches); the raw responses in order, each with `result` or `error`."""
+    provider: Any = w3.provider
+    if hasattr(provider, "make_batch_request"):
+        responses = provider.make_batch_request(list(payload))
+        if not isinstance(responses, list):
+            raise RuntimeError(f"batch request failed: {responses}")
+        return responses
+    return [provider.make_request(method, params) for method, params in payload]
+
+
+def error_reason(error: Any) -> str:
+    """A JSON-RPC error as text: the decoded custom error when it carries revert data."""
+    data = error.get("data") if isinstance(error, dict) else None
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str):
+        return decode_revert(data)
+    return str(error.get("message", error)) if isinstance(error, dict) else str(error)
+
+
+def raw_call(fn: ContractFunction | RawCall) -> RawCall:
+    """A web3 contract function as a RawCall (a RawCall as it is)."""
+    if isinstance(fn, RawCall):
+        return fn
     return RawCall(fn.address, fn._encode_transaction_data(), tuple(_output_types(fn)))
 
 
@@ -61,29 +86,17 @@ def call_many(
     """Runs every call at `block` in one batch request; results in order."""
     if not calls:
         return []
-    raws = [c if isinstance(c, RawCall) else raw_call(c) for c in calls]
+    raws = [raw_call(c) for c in calls]
     payload = []
     for call in raws:
         tx: dict[str, Any] = {"to": call.to, "data": call.data}
         if caller:
             tx["from"] = caller
         payload.append(("eth_call", [tx, _block_param(block)]))
-    provider: Any = w3.provider
-    if hasattr(provider, "make_batch_request"):
-        responses = provider.make_batch_request(payload)
-        if not isinstance(responses, list):
-            raise RuntimeError(f"batch request failed: {responses}")
-    else:
-        responses = [provider.make_request(method, params) for method, params in payload]
     results: list[CallResult] = []
-    for call, response in zip(raws, responses, strict=True):
+    for call, response in zip(raws, send_batch(w3, payload), strict=True):
         if response.get("error"):
-            error = response["error"]
-            data = error.get("data") if isinstance(error, dict) else None
-            if isinstance(data, dict):
-                data = data.get("data")
-            reason = decode_revert(data) if isinstance(data, str) else str(error.get("message", error))
-            results.append(CallResult(False, reason))
+            results.append(CallResult(False, error_reason(response["error"])))
             continue
         raw = bytes.fromhex(str(response["result"])[2:])
         try:

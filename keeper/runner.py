@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,14 +23,18 @@ from keeper.errors import ConfigError, FundsError, KeeperError, SimulationError
 from keeper.metrics import Metrics
 from keeper.model import PoolModel, Reserve
 from keeper.pool_reader import PoolReader, RpcCounter
-from keeper.records import Detection, build_record
+from keeper.recorder import Recorder
+from keeper.records import Detection
+from keeper.rpc_batch import RawCall
 from keeper.store import Store
-from keeper.strategy import Decision, Strategy
+from keeper.strategy import Decision, Opportunity, Strategy
 from keeper.subscriptions import ChainSubscriptions
 
 log = logging.getLogger(__name__)
 
 MAX_UINT256 = pm.MAX_UINT256
+#: Liquidations simulated in one JSON-RPC batch before their transactions are signed and sent.
+SIMULATION_CHUNK = 25
 
 
 @dataclass
@@ -96,7 +100,7 @@ class Keeper:
         self.wake = threading.Event()
         self.subscriptions: ChainSubscriptions | None = None
         self.prices_seen: dict[str, PriceSeen] = {}
-        self.detections: dict[str, Detection] = {}
+        self.recorder = Recorder(ctx.w3, ctx.contracts, store, metrics)
         self.lost_to: dict[str, str] = {}
         self._approved: set[str] = set()
         self._blocks_since_sweep = 0
@@ -147,8 +151,7 @@ class Keeper:
             self.model.set_account(account)
         self.metrics.accounts.set(len(self.model.accounts))
         if self.ctx.account is not None and not self.settings.dry_run:
-            for outcome in self.dispatcher.recover(head):
-                self._record_outcome_safely(outcome)
+            self._record_outcomes(self.dispatcher.recover(head))
             self._approve_debt_assets(head)
         log.info(
             "keeper_started block=%d accounts=%d borrowers=%d address=%s dry_run=%s",
@@ -350,8 +353,7 @@ class Keeper:
         if candidates:
             self._liquidate(candidates, head, seen_ms, report)
         outcomes = self.dispatcher.poll(head)
-        for outcome in outcomes:
-            self._record_outcome_safely(outcome)
+        self._record_outcomes(outcomes)
         report.outcomes = outcomes
         self._settle_deficits(head)
 
@@ -427,6 +429,9 @@ class Keeper:
         return max(seen, key=lambda p: (p.update.block, p.update.log_index)) if seen else None
 
     def _liquidate(self, candidates: list[str], head: int, seen_ms: int, report: BlockReport) -> None:
+        """Ranks the candidates, then simulates and sends the ones that pass the gates in chunks
+        (one simulation batch per chunk), best first, so the first transactions are on their way
+        while later ones are still being simulated."""
         assert self.model is not None
         fees = self.dispatcher.current_fees()
         native = self._native_price_usd()
@@ -435,6 +440,7 @@ class Keeper:
         decisions = self.strategy.rank(self.model, candidates, self.caller, head, gas_cost_usd)
         in_flight = self.store.in_flight_intents()
         balances: dict[str, int] = {}
+        sendable: list[Decision] = []
         for decision in decisions:
             opp = decision.opportunity
             if not decision.send:
@@ -454,18 +460,41 @@ class Keeper:
             if not self._funded(opp.debt, opp.preview.debt_to_repay, balances):
                 self._await_funds(opp.user, "insufficient debt token", report)
                 continue
-            self._send_liquidation(decision, head, seen_ms, report, native, fees)
+            sendable.append(decision)
+        if not sendable:
+            return
+        wallet = _GasWallet(self, fees.max_fee)
+        pool = self.ctx.contracts.pool.address
+        # "As much as allowed": the pool repays exactly what restores the target (or clears dust),
+        # so a price update landing first changes the amount instead of reverting.
+        chunks = [
+            [(d, liquidate_call(pool, d.opportunity)) for d in sendable[start : start + SIMULATION_CHUNK]]
+            for start in range(0, len(sendable), SIMULATION_CHUNK)
+        ]
+        for chunk, simulated in self._simulated(chunks):
+            for (decision, fn), gas in zip(chunk, simulated, strict=True):
+                user = decision.opportunity.user
+                if isinstance(gas, SimulationError):
+                    report.skipped[user] = gas.reason
+                    self.metrics.skipped.labels(reason="simulation").inc()
+                    log.info("simulation_reverted user=%s reason=%s", user, gas.reason)
+                    continue
+                self._send_liquidation(decision, fn, gas, head, seen_ms, report, native, fees, wallet)
+
+    def _simulated(
+        self, chunks: list[list[tuple[Decision, RawCall]]]
+    ) -> Iterator[tuple[list[tuple[Decision, RawCall]], list[int | SimulationError]]]:
+        """Each chunk with its simulation results, simulated just before it is sent. (Simulating the
+        next chunk on a thread while this one is sent was slower on a 2-core machine: the node
+        then runs the simulations and the sends at once.)"""
+        for chunk in chunks:
+            yield chunk, self.dispatcher.simulate_many([fn for _, fn in chunk], self.caller)
 
     def _await_funds(self, user: str, reason: str, report: BlockReport) -> None:
         """Skips `user` for lack of funds; it is re-scored every block until it can be paid for."""
         report.skipped[user] = reason
         self.metrics.skipped.labels(reason="funds").inc()
         self._awaiting_funds.add(user)
-
-    def _can_pay_gas(self, gas_wei: int) -> bool:
-        if self.settings.dry_run or self.ctx.account is None:
-            return True
-        return self.native_balance_check(gas_wei) >= gas_wei
 
     def _funded(self, debt: Reserve, needed: int, balances: dict[str, int]) -> bool:
         if self.settings.dry_run or self.ctx.account is None:
@@ -494,29 +523,21 @@ class Keeper:
     def _send_liquidation(
         self,
         decision: Decision,
+        fn: Any,
+        gas: int,
         head: int,
         seen_ms: int,
         report: BlockReport,
         native: Decimal,
         fees: Any,
+        wallet: _GasWallet,
     ) -> None:
         opp = decision.opportunity
-        pool = self.ctx.contracts.pool
-        # "As much as allowed": the pool repays exactly what restores the target (or clears dust), so a
-        # price update landing first changes the amount instead of reverting MustNotLeaveDust.
-        fn = pool.functions.liquidate(opp.collateral.asset, opp.debt.asset, opp.user, MAX_UINT256, False)
-        try:
-            gas = self.dispatcher.simulate(fn, self.caller)
-        except SimulationError as exc:
-            report.skipped[opp.user] = exc.reason
-            self.metrics.skipped.labels(reason="simulation").inc()
-            log.info("simulation_reverted user=%s reason=%s", opp.user, exc.reason)
-            return
         gas_limit = min(int(gas * 1.25) + 20_000, max(self.settings.gas_limit_liquidation, gas + 20_000))
         revenue_wei = int(opp.revenue_usd / native * 10**18) if native > 0 and opp.revenue_usd > 0 else 0
         budget_wei = max(revenue_wei, 2 * fees.max_fee * gas_limit)
         trigger = self._trigger_for(opp.user)
-        if not self._can_pay_gas(gas_limit * fees.max_fee):
+        if not wallet.reserve(gas_limit):
             self._await_funds(opp.user, "insufficient native balance", report)
             return
         try:
@@ -548,8 +569,7 @@ class Keeper:
         if record is None:
             report.sent.append(f"dry-run:{opp.user}")
             return
-        self.detections[record.hash] = detection
-        self.store.set_meta(f"detection:{opp.intent}", _detection_json(detection))
+        self.recorder.detected(record.hash, opp.intent, detection)
         self.metrics.sent.labels(kind="liquidate").inc()
         report.sent.append(record.hash)
         log.info(
@@ -598,80 +618,9 @@ class Keeper:
 
     # outcomes
 
-    def _record_outcome_safely(self, outcome: Outcome) -> None:
-        """A record that cannot be built is logged; it never stops the keeper."""
-        try:
-            self._record_outcome(outcome)
-        except Exception as exc:
-            log.warning("record_failed tx=%s error=%s", outcome.record.hash, revert_reason(exc))
-
-    def _record_outcome(self, outcome: Outcome) -> None:
-        record, receipt = outcome.record, outcome.receipt
-        if record.kind != "liquidate":
-            return
-        _, user, collateral_asset, debt_asset = record.intent.split(":")
-        detection = self.detections.get(record.hash) or _detection_from_json(
-            self.store.get_meta(f"detection:{record.intent}")
-        )
-        if detection is None or self.model is None:
-            return
-        pool = self.ctx.contracts.pool
-        event = None
-        deficits_usd = 0.0
-        if receipt is not None and receipt["status"] == 1:
-            for entry in pool.events.LiquidationCall().process_receipt(receipt, errors=_DISCARD):
-                event = dict(entry["args"])
-            for entry in pool.events.DeficitReported().process_receipt(receipt, errors=_DISCARD):
-                reserve = self.model.by_asset.get(entry["args"]["asset"])
-                if reserve:
-                    deficits_usd += self.model.value_usd(reserve, int(entry["args"]["amount"]))
-        block = int(receipt["blockNumber"]) if receipt is not None else self.processed
-        collateral = self.model.by_asset[collateral_asset]
-        debt = self.model.by_asset[debt_asset]
-        hf_after = pool.functions.getUserAccountData(user).call(block_identifier=block)[2]
-        supplied_after, _, _ = pool.functions.getUserPosition(user, collateral_asset).call(
-            block_identifier=block
-        )
-        _, debt_after, _ = pool.functions.getUserPosition(user, debt_asset).call(block_identifier=block)
-        before = max(block - 1, 0)
-        supplied_before, _, _ = pool.functions.getUserPosition(user, collateral_asset).call(
-            block_identifier=before
-        )
-        _, debt_before, _ = pool.functions.getUserPosition(user, debt_asset).call(block_identifier=before)
-        block_ts_ms = int(self.w3.eth.get_block(block)["timestamp"]) * 1000
-        winner = None
-        if event is None:
-            winner = self.lost_to.get(user)
-        result = build_record(
-            tx_hash=record.hash,
-            detection=detection,
-            event=event,
-            receipt=receipt,
-            block_ts_ms=block_ts_ms,
-            receipt_seen_ms=self.now_ms(),
-            collateral=collateral,
-            debt=debt,
-            hf_after=hf_after if debt_after or supplied_after else None,
-            target_hf=self.model.liquidation_config.target_health_factor,
-            debt_before=debt_before,
-            collateral_before=supplied_before,
-            debt_left=debt_after,
-            collateral_left=supplied_after,
-            deficits_usd=deficits_usd,
-            native_price_usd=self._native_price_usd(),
-            winner=winner,
-        )
-        if self.store.save_liquidation(record.hash, result.to_dict()):
-            self.metrics.liquidations.labels(outcome=result.outcome).inc()
-        log.info(
-            "liquidation_recorded user=%s outcome=%s tx=%s delay_blocks=%s bonus_bps=%d hf_after=%s",
-            user,
-            result.outcome,
-            record.hash,
-            result.delay_blocks,
-            result.bonus_bps,
-            result.hf_after,
-        )
+    def _record_outcomes(self, outcomes: list[Outcome]) -> None:
+        assert self.model is not None
+        self.recorder.record(outcomes, self.model, self.processed, self.lost_to, self._native_price_usd)
 
     def native_balance_check(self, gas_wei: int | None = None) -> int:
         """The keeper's ETH balance in wei. Below MIN_ETH_BALANCE, or below the worst-case gas of the
@@ -701,24 +650,38 @@ class Keeper:
         return balance
 
 
-_DISCARD: Any = None
-try:  # web3 7: errors=DISCARD silences non-matching logs in process_receipt
-    from web3.logs import DISCARD as _DISCARD
-except ImportError:  # pragma: no cover
-    pass
+def liquidate_call(pool: str, opp: Opportunity) -> RawCall:
+    """`liquidate(collateral, debt, user, max, false)`, encoded without web3.py's per-argument checks."""
+    return RawCall.encode(
+        pool,
+        "liquidate(address,address,address,uint256,bool)",
+        [opp.collateral.asset, opp.debt.asset, opp.user, MAX_UINT256, False],
+        ["address", "address", "address", "uint256", "bool"],
+        ("uint256", "uint256"),
+    )
 
 
-def _detection_json(detection: Detection) -> str:
-    import json
-    from dataclasses import asdict
+class _GasWallet:
+    """The keeper's ETH for one block's sends: read once, then each transaction's worst-case gas
+    (gas limit x max fee) is reserved from it, so a drained wallet pauses sending without a balance
+    read per transaction or a rejected transaction."""
 
-    return json.dumps(asdict(detection))
+    def __init__(self, keeper: Keeper, max_fee: int):
+        self.keeper = keeper
+        self.max_fee = max_fee
+        self.balance: int | None = None
 
-
-def _detection_from_json(raw: str | None) -> Detection | None:
-    import json
-
-    return Detection(**json.loads(raw)) if raw else None
+    def reserve(self, gas_limit: int) -> bool:
+        keeper = self.keeper
+        if keeper.settings.dry_run or keeper.ctx.account is None:
+            return True
+        cost = gas_limit * self.max_fee
+        if self.balance is None:
+            self.balance = keeper.native_balance_check(cost)  # flags the metric and /health when low
+        if self.balance < cost:
+            return False
+        self.balance -= cost
+        return True
 
 
 def _looks_like_connection_error(exc: BaseException) -> bool:

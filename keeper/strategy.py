@@ -16,11 +16,13 @@ from keeper import protocol_math as pm
 from keeper.contracts import Contracts
 from keeper.model import PoolModel, Reserve
 from keeper.pool_reader import RpcCounter
-from keeper.rpc_batch import call_many
+from keeper.rpc_batch import RawCall, call_many
 
 log = logging.getLogger(__name__)
 
 MAX_UINT256 = pm.MAX_UINT256
+#: The LiquidationPreview struct, in field order (see `Preview`).
+PREVIEW_TYPE = "(uint256,uint256,uint256,uint256,uint256,uint256,bool)"
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,16 @@ class Strategy:
         pairs = [(u, c, d) for u in users for c, d in model.liquidation_pairs(u)]
         if not pairs:
             return {}
-        pool = self.contracts.pool
+        pool = self.contracts.pool.address
         calls = [
-            pool.functions.previewLiquidation(c.asset, d.asset, user, MAX_UINT256) for user, c, d in pairs
+            RawCall.encode(
+                pool,
+                "previewLiquidation(address,address,address,uint256)",
+                [c.asset, d.asset, user, MAX_UINT256],
+                ["address", "address", "address", "uint256"],
+                (PREVIEW_TYPE,),
+            )
+            for user, c, d in pairs
         ]
         results = call_many(self.w3, calls, caller, block)
         self.rpc.add()
