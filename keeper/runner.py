@@ -600,7 +600,7 @@ class Keeper:
                 continue
             fees = self.dispatcher.current_fees()
             gas_limit = int(gas * 1.3) + 10_000
-            if not self._can_pay_gas(gas_limit * fees.max_fee):
+            if not _GasWallet(self, fees.max_fee).reserve(gas_limit):
                 continue
             try:
                 record = self.dispatcher.submit(

@@ -75,6 +75,10 @@ class Store:
         self.path = path
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL still survives a crash or kill of the keeper (what a restart must find);
+        # only an OS crash or power loss can lose the last commits. FULL would fsync on every sent
+        # transaction, ~0.5 ms each in a burst of hundreds.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:

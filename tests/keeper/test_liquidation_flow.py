@@ -131,3 +131,21 @@ def test_a_liquidation_counts_as_done_only_after_the_configured_confirmations(de
     keeper.step()
     assert keeper.store.tx(sent[0]).status == "mined"
     assert len(keeper.store.liquidations()) == 1
+
+
+def test_a_deficit_left_by_exhausted_collateral_is_settled(devnet, keeper_key, tmp_path):
+    usdc = devnet.token("USDC").address
+    alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
+    keeper.start()
+    run_until_idle(keeper)
+
+    devnet.set_price("WETH", 1500)  # $15,000 of collateral against ~$15,686 of debt
+    run_until_idle(keeper)
+    records = keeper.store.liquidations()
+    assert [r["deficit_reported"] for r in records] == [True]
+    assert devnet.position(alice, "WETH")[0] == 0 and devnet.position(alice, "USDC")[1] == 0
+
+    assert devnet.pool.functions.deficit(usdc).call() == 0  # the keeper's settleDeficit landed
+    settle = [t for t in keeper.store.txs() if t.kind == "settle"]
+    assert len(settle) == 1 and settle[0].status == "mined"
