@@ -54,8 +54,10 @@ demo: setup ## deploy on an embedded Anvil, seed 300 borrowers, replay a crash, 
 	brownie compile
 	python scripts/demo.py $(DEMO_ARGS)
 
-bench: setup ## gas and keeper benchmarks into bench/results.json
+bench: setup ## gas and keeper benchmarks into bench/results.json (BENCH_ARGS for bench/keeper.py)
+	brownie compile
 	brownie run $(ROOT)/bench/gas.py
+	python bench/keeper.py $(BENCH_ARGS)
 
 lint: setup ## ruff on Python, solhint on Solidity
 	ruff check keeper scripts tests bench tools

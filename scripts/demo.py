@@ -19,10 +19,7 @@ import argparse
 import json
 import logging
 import math
-import os
 import random
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -38,7 +35,8 @@ from web3 import Web3  # noqa: E402
 from keeper.report import hf_distribution_chart, price_path_chart, summarize, write_records_report  # noqa: E402
 from keeper.store import Store  # noqa: E402
 from scripts.deployer import Sender, contract, default_plan, deploy, write_deployment  # noqa: E402
-from scripts.devnode import AnvilNode, dev_key, free_port  # noqa: E402
+from scripts.devnode import AnvilNode, dev_key  # noqa: E402
+from scripts.keeper_process import KeeperProcess  # noqa: E402
 
 log = logging.getLogger("demo")
 
@@ -163,50 +161,6 @@ def seed(chain: Chain, plans: list[BorrowerPlan], prices: dict[str, float]) -> l
     return users
 
 
-def start_keeper(rpc: str, deployment: Path, out: Path, metrics_port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PRIVATE_KEY": dev_key(KEEPER_INDEX)}
-    logfile = (out / "keeper.log").open("wb")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "keeper.cli",
-            "run",
-            "--rpc-url",
-            rpc,
-            "--deployment",
-            str(deployment),
-            "--db-path",
-            str(out / "keeper.sqlite"),
-            "--metrics-port",
-            str(metrics_port),
-            "--poll-interval",
-            "0.05",
-            "--clear-dust-and-deficits",
-            "--env-file",
-            str(out / ".none"),
-        ],
-        env=env,
-        stdout=logfile,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-
-
-def metric(port: int, name: str) -> float | None:
-    import urllib.request
-
-    try:
-        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
-    except OSError:
-        return None
-    total = None
-    for line in body.splitlines():
-        if line.startswith(name) and not line.startswith("#"):
-            total = (total or 0.0) + float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def wait_for_block(w3: Web3, after: int, timeout: float = 30) -> int:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -220,12 +174,10 @@ def wait_for_block(w3: Web3, after: int, timeout: float = 30) -> int:
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("keeper.sqlite", "keeper.sqlite-wal", "keeper.sqlite-shm"):
-        (out / stale).unlink(missing_ok=True)
     rng = random.Random(args.seed)
     started = time.time()
     node = AnvilNode(accounts=FIRST_BORROWER + args.borrowers, extra=["--block-base-fee-per-gas", "0"])
-    keeper_proc: subprocess.Popen[bytes] | None = None
+    keeper: KeeperProcess | None = None
     try:
         node.start()
         w3 = node.web3()
@@ -253,16 +205,17 @@ def run(args: argparse.Namespace) -> int:
         answer = w3.provider.make_request("evm_setIntervalMining", [args.block_time])
         if answer.get("error"):
             raise RuntimeError(f"anvil refused interval mining: {answer['error']}")
-        metrics_port = free_port()
-        keeper_proc = start_keeper(node.url, path, out, metrics_port)
-        deadline = time.time() + 60
-        while metric(metrics_port, "liqkeeper_last_processed_block") is None:
-            if keeper_proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"the keeper did not start; see {out / 'keeper.log'}")
-            time.sleep(0.2)
+        keeper = KeeperProcess(
+            node.url,
+            path,
+            out,
+            dev_key(KEEPER_INDEX),
+            ["--poll-interval", "0.05", "--clear-dust-and-deficits"],
+        )
+        keeper.start()
         log.info(
             "keeper running (metrics on 127.0.0.1:%d); crash begins, %g s blocks",
-            metrics_port,
+            keeper.metrics_port,
             args.block_time,
         )
 
@@ -274,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
                 chain.send(owner, chain.feeds[symbol].functions.setPrice(round(price * 1e8)), gas=100_000)
             block = wait_for_block(w3, block)
             price_path.append({"block": block, **step})
-            liquidated = metric(metrics_port, "liqkeeper_liquidations_total") or 0
+            liquidated = keeper.metric("liqkeeper_liquidations_total") or 0
             log.info(
                 "block %d  WETH $%.0f  WBTC $%.0f  liquidations mined %d",
                 block,
@@ -286,12 +239,12 @@ def run(args: argparse.Namespace) -> int:
         quiet = 0
         deadline = time.time() + 120
         while quiet < 3 and time.time() < deadline:
-            if keeper_proc.poll() is not None:
+            if not keeper.running():
                 raise RuntimeError(f"the keeper stopped; see {out / 'keeper.log'}")
             block = wait_for_block(w3, block)
             open_accounts = sum(1 for hf in chain.health_factors(users).values() if hf < WAD)
             deficits = sum(chain.pool.functions.deficit(t.address).call() for t in chain.tokens.values())
-            pending = metric(metrics_port, "liqkeeper_pending_transactions") or 0
+            pending = keeper.metric("liqkeeper_pending_transactions") or 0
             quiet = quiet + 1 if open_accounts == 0 and deficits == 0 and pending == 0 else 0
             log.info(
                 "block %d  liquidatable %d  unsettled deficit %s  pending tx %d",
@@ -300,9 +253,8 @@ def run(args: argparse.Namespace) -> int:
                 "yes" if deficits else "no",
                 pending,
             )
-        keeper_proc.send_signal(signal.SIGTERM)
-        code = keeper_proc.wait(timeout=30)
-        keeper_proc = None
+        code = keeper.stop()
+        keeper = None
         if code != 0:
             raise RuntimeError(f"the keeper exited with {code}; see {out / 'keeper.log'}")
 
@@ -333,12 +285,8 @@ def run(args: argparse.Namespace) -> int:
         del text
         return 0
     finally:
-        if keeper_proc is not None and keeper_proc.poll() is None:
-            keeper_proc.terminate()
-            try:
-                keeper_proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                keeper_proc.kill()
+        if keeper is not None:
+            keeper.stop(timeout=10)
         node.stop()
 
 
