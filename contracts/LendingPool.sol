@@ -417,18 +417,20 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (!debtReserve.listed) revert Errors.ReserveNotListed(debtAsset);
         if (user == liquidator) revert Errors.SelfLiquidation();
         if (debtToCover == 0) revert Errors.InvalidDebtToCover();
-        DataTypes.ReserveConfig memory collateralConfig = collateralReserve.config;
+        DataTypes.ReserveConfig storage collateralConfig = collateralReserve.config;
         if (collateralConfig.paused) revert Errors.ReservePaused(collateralAsset);
         if (debtReserve.config.paused) revert Errors.ReservePaused(debtAsset);
-        DataTypes.Position memory collateralPosition = _positions[user][collateralAsset];
-        DataTypes.Position memory debtPosition = _positions[user][debtAsset];
-        if (collateralPosition.supplyShares == 0) revert Errors.ReserveNotSupplied();
-        if (debtPosition.drawnShares == 0) revert Errors.ReserveNotBorrowed();
+        uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
+        uint256 drawnShares = _positions[user][debtAsset].drawnShares;
+        if (supplyShares == 0) revert Errors.ReserveNotSupplied();
+        if (drawnShares == 0) revert Errors.ReserveNotBorrowed();
 
         // The debt reserve is in the user's bitmap (borrowed); the collateral reserve may not be enabled.
-        ReserveCache memory cache = _newCache(Math.max(_cacheSizeFor(user), uint256(collateralReserve.id) + 1));
-        cache.assets[collateralReserve.id] = collateralAsset;
-        cache.assets[debtReserve.id] = debtAsset;
+        ReserveSnapshot[] memory cache = _newCache(Math.max(_cacheSizeFor(user), uint256(collateralReserve.id) + 1));
+        ReserveSnapshot memory collateral = cache[collateralReserve.id];
+        ReserveSnapshot memory debt = cache[debtReserve.id];
+        collateral.asset = collateralAsset;
+        debt.asset = debtAsset;
         plan.account = _accountData(user, cache);
         if (plan.account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
             revert Errors.HealthFactorNotBelowThreshold(plan.account.healthFactor);
@@ -440,7 +442,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
             revert Errors.CannotReceiveShares();
         }
 
-        DataTypes.LiquidationConfig memory liquidationConfig = _liquidationConfig;
+        DataTypes.LiquidationConfig storage liquidationConfig = _liquidationConfig;
         plan.liquidationBonus = LiquidationLogic.calculateLiquidationBonus(
             collateralConfig.maxLiquidationBonus,
             plan.account.healthFactor,
@@ -448,8 +450,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
             liquidationConfig.liquidationBonusFactor
         );
         uint256 collateralTotalAssets;
-        (plan.collateralIndex, collateralTotalAssets) = _cachedState(cache, collateralReserve.id, collateralReserve);
-        plan.debtIndex = _cachedIndex(cache, debtReserve.id, debtReserve);
+        (plan.collateralIndex, collateralTotalAssets) = _snapshotState(collateral, collateralReserve);
+        plan.debtIndex = _snapshotIndex(debt, debtReserve);
         uint256 collateralTotalShares = collateralReserve.totalSupplyShares;
 
         plan.amounts = LiquidationLogic.calculateAmounts(
@@ -461,12 +463,12 @@ contract LendingPool is ILendingPool, Ownable2Step {
                 collateralFactor: collateralConfig.collateralFactor,
                 liquidationFee: collateralConfig.liquidationFee,
                 debtToCover: debtToCover,
-                drawnShares: debtPosition.drawnShares,
+                drawnShares: drawnShares,
                 borrowIndex: plan.debtIndex,
-                debtPrice: cache.prices[debtReserve.id],
+                debtPrice: debt.price,
                 debtDecimals: debtReserve.decimals,
-                supplyShares: collateralPosition.supplyShares,
-                collateralPrice: cache.prices[collateralReserve.id],
+                supplyShares: supplyShares,
+                collateralPrice: collateral.price,
                 collateralDecimals: collateralReserve.decimals,
                 collateralTotalAssets: collateralTotalAssets,
                 collateralTotalShares: collateralTotalShares
@@ -478,9 +480,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
             plan.amounts.liquidatorShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
         plan.protocolFee = plan.amounts.feeShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
         plan.deficit = LiquidationLogic.isDeficit(
-            collateralPosition.supplyShares - plan.amounts.collateralSharesToSeize,
+            supplyShares - plan.amounts.collateralSharesToSeize,
             plan.account.activeCollateralCount,
-            debtPosition.drawnShares - plan.amounts.debtSharesToRepay,
+            drawnShares - plan.amounts.debtSharesToRepay,
             plan.account.borrowCount
         );
     }
@@ -598,7 +600,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /// @inheritdoc ILendingPool
     function getHealthFactors(address[] calldata users) external view returns (uint256[] memory healthFactors) {
-        ReserveCache memory cache = _newCache(_reservesList.length);
+        ReserveSnapshot[] memory cache = _newCache(_reservesList.length);
         healthFactors = new uint256[](users.length);
         for (uint256 i; i < users.length; ++i) {
             healthFactors[i] = _accountData(users[i], cache).healthFactor;
@@ -683,51 +685,49 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /* HEALTH FACTOR */
 
-    /// @dev Per reserve id, read or computed once per call (zero = not yet): the asset, its price, the
-    ///      borrow index accrued to now and the total added assets at that index.
-    struct ReserveCache {
-        address[] assets;
-        uint256[] prices;
-        uint256[] indexes;
-        uint256[] totalAssets;
+    /// @dev One reserve as a call has read it so far (a zero field: not read yet): the asset, its price, the
+    ///      borrow index accrued to now and the total added assets at that index. A call keeps one per
+    ///      reserve id (`_newCache`), so each price is read and each index computed once.
+    struct ReserveSnapshot {
+        address asset;
+        uint256 price; // 8 decimals
+        uint256 index; // RAY
+        uint256 totalAssets;
     }
 
-    /// @dev A cache for reserve ids below `size`.
-    function _newCache(uint256 size) internal pure returns (ReserveCache memory cache) {
-        cache.assets = new address[](size);
-        cache.prices = new uint256[](size);
-        cache.indexes = new uint256[](size);
-        cache.totalAssets = new uint256[](size);
+    /// @dev Empty snapshots for reserve ids below `size`.
+    function _newCache(uint256 size) internal pure returns (ReserveSnapshot[] memory) {
+        return new ReserveSnapshot[](size);
     }
 
-    /// @dev The accrued index of reserve `id`, computed once per cache.
-    function _cachedIndex(ReserveCache memory cache, uint256 id, DataTypes.Reserve storage reserve)
+    /// @dev The accrued index of the snapshot's reserve, computed once per snapshot.
+    function _snapshotIndex(ReserveSnapshot memory snapshot, DataTypes.Reserve storage reserve)
         internal
         view
         returns (uint256 index)
     {
-        index = cache.indexes[id];
-        if (index == 0) index = cache.indexes[id] = _currentIndex(reserve);
+        index = snapshot.index;
+        if (index == 0) index = snapshot.index = _currentIndex(reserve);
     }
 
-    /// @dev The accrued index and total added assets of reserve `id`, computed once per cache.
-    function _cachedState(ReserveCache memory cache, uint256 id, DataTypes.Reserve storage reserve)
+    /// @dev The accrued index and total added assets of the snapshot's reserve, computed once per snapshot.
+    function _snapshotState(ReserveSnapshot memory snapshot, DataTypes.Reserve storage reserve)
         internal
         view
         returns (uint256 index, uint256 totalAssets)
     {
-        totalAssets = cache.totalAssets[id];
+        totalAssets = snapshot.totalAssets;
         if (totalAssets == 0) {
             (index, totalAssets) = _accruedState(reserve);
-            cache.indexes[id] = index;
-            cache.totalAssets[id] = totalAssets;
+            snapshot.index = index;
+            snapshot.totalAssets = totalAssets;
         } else {
-            index = cache.indexes[id];
+            index = snapshot.index;
         }
     }
 
     /// @dev A cache large enough for every reserve `user` uses.
-    function _newCacheFor(address user) internal view returns (ReserveCache memory) {
+    function _newCacheFor(address user) internal view returns (ReserveSnapshot[] memory) {
         return _newCache(_cacheSizeFor(user));
     }
 
@@ -738,8 +738,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
     }
 
     /// @dev The user's collateral and debt at current prices and indexes. `cache` must cover every reserve
-    ///      id the user uses; it is filled with the assets and prices read.
-    function _accountData(address user, ReserveCache memory cache)
+    ///      id the user uses; it is filled with the assets, prices and accrued state read.
+    function _accountData(address user, ReserveSnapshot[] memory cache)
         internal
         view
         returns (DataTypes.AccountData memory data)
@@ -747,33 +747,33 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 config = _userConfig[user];
         for (uint256 id; config != 0; ++id) {
             if (config & 3 != 0) {
-                address asset = cache.assets[id];
-                if (asset == address(0)) asset = cache.assets[id] = _reservesList[id];
+                ReserveSnapshot memory snapshot = cache[id];
+                address asset = snapshot.asset;
+                if (asset == address(0)) asset = snapshot.asset = _reservesList[id];
                 DataTypes.Reserve storage reserve = _reserves[asset];
-                DataTypes.Position memory position = _positions[user][asset];
+                DataTypes.Position storage position = _positions[user][asset];
+                uint256 supplyShares = position.supplyShares;
+                uint256 drawnShares = position.drawnShares;
                 uint256 collateralFactor = reserve.config.collateralFactor;
-                bool isCollateral = config & 2 != 0 && position.supplyShares > 0 && collateralFactor > 0;
+                bool isCollateral = config & 2 != 0 && supplyShares > 0 && collateralFactor > 0;
                 bool isBorrowing = config & 1 != 0;
                 if (isCollateral || isBorrowing) {
-                    uint256 price = cache.prices[id];
-                    if (price == 0) price = cache.prices[id] = oracle.getPrice(asset);
+                    uint256 price = snapshot.price;
+                    if (price == 0) price = snapshot.price = oracle.getPrice(asset);
                     uint256 index;
                     if (isCollateral) {
                         uint256 totalAssets;
-                        (index, totalAssets) = _cachedState(cache, id, reserve);
+                        (index, totalAssets) = _snapshotState(snapshot, reserve);
                         uint256 value = ValueLib.toValue(
-                            uint256(position.supplyShares).toAssetsDown(totalAssets, reserve.totalSupplyShares),
-                            reserve.decimals,
-                            price
+                            supplyShares.toAssetsDown(totalAssets, reserve.totalSupplyShares), reserve.decimals, price
                         );
                         data.totalCollateralValue += value;
                         data.weightedCollateralValue += value * collateralFactor;
                         ++data.activeCollateralCount;
                     }
                     if (isBorrowing) {
-                        if (index == 0) index = _cachedIndex(cache, id, reserve);
-                        data.totalDebtValueRay +=
-                            ValueLib.toValue(uint256(position.drawnShares) * index, reserve.decimals, price);
+                        if (index == 0) index = _snapshotIndex(snapshot, reserve);
+                        data.totalDebtValueRay += ValueLib.toValue(drawnShares * index, reserve.decimals, price);
                         ++data.borrowCount;
                     }
                 }

@@ -19,9 +19,11 @@ library InterestRateLib {
     uint256 internal constant BPS_TO_RAY = 1e23;
 
     /// @notice Annual borrow rate in RAY for the given cash and debt (asset units).
-    function borrowRateRay(DataTypes.ReserveConfig memory cfg, uint256 cash, uint256 debt)
+    /// @dev Reads the rate model from the reserve's configuration in storage: copying the whole
+    ///      configuration to memory first costs ~400 gas more per accrual under viaIR.
+    function borrowRateRay(DataTypes.ReserveConfig storage cfg, uint256 cash, uint256 debt)
         internal
-        pure
+        view
         returns (uint256)
     {
         uint256 base = uint256(cfg.baseRate) * BPS_TO_RAY;
