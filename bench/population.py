@@ -86,21 +86,21 @@ class Seeder:
         self.supplier = supplier
 
     def _send_all(self, txs: Iterable[dict[str, Any]]) -> None:
-        """Sends in batches with automine off, mines until the pool is empty, checks every receipt."""
+        """Sends in batches with automine off, mining each batch before the next (Anvil's pool slows
+        down as it fills: 10,000 queued transactions took minutes), then checks every receipt."""
         hashes: list[str] = []
         pending: list[tuple[str, list[Any]]] = []
+        blocks = 0
         for tx in txs:
             pending.append(("eth_sendTransaction", [{**tx, "gasPrice": "0x0"}]))
             if len(pending) == BATCH:
                 hashes += self.rpc.batch(pending)
+                blocks += self._mine_pool()
                 pending = []
         if pending:
             hashes += self.rpc.batch(pending)
-        mined = 0
-        while int(self.rpc.call("txpool_status", [])["pending"], 16):
-            self.rpc.call("evm_mine", [])
-            mined += 1
-        log.info("sent %d, mined %d blocks", len(hashes), mined)
+            blocks += self._mine_pool()
+        log.info("sent %d, mined %d blocks", len(hashes), blocks)
         for start in range(0, len(hashes), BATCH):
             receipts = self.rpc.batch(
                 [("eth_getTransactionReceipt", [h]) for h in hashes[start : start + BATCH]]
@@ -108,6 +108,14 @@ class Seeder:
             failed = [r["transactionHash"] for r in receipts if r is None or int(r["status"], 16) != 1]
             if failed:
                 raise RuntimeError(f"{len(failed)} seeding transactions reverted, first {failed[0]}")
+
+    def _mine_pool(self) -> int:
+        """Mines until the node's pool is empty; the number of blocks."""
+        mined = 0
+        while int(self.rpc.call("txpool_status", [])["pending"], 16):
+            self.rpc.call("evm_mine", [])
+            mined += 1
+        return mined
 
     def fund_supplier(self, amounts: dict[str, int]) -> None:
         """Mints and approves what the supplier supplies, and supplies the liquidity borrowers draw."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from eth_abi import encode
@@ -39,8 +40,39 @@ class RawCall:
         cls, to: str, signature: str, args: Sequence[Any], input_types: Sequence[str], outputs: Sequence[str]
     ) -> RawCall:
         """`signature` as `name(type,...)`, e.g. `getHealthFactors(address[])`."""
-        selector = function_signature_to_4byte_selector(signature)
+        selector = _selector(signature)
+        if all(t in _STATIC_WORDS for t in input_types):
+            # Only addresses, uints and bools: the arguments are one 32-byte word each, in order
+            # (what eth-abi produces, at a fraction of its cost for the hundreds of calls of a burst).
+            body = "".join(_STATIC_WORDS[t](a) for t, a in zip(input_types, args, strict=True))
+            return cls(to, "0x" + selector.hex() + body, tuple(outputs))
         return cls(to, "0x" + (selector + encode(list(input_types), list(args))).hex(), tuple(outputs))
+
+
+def _address_word(value: str) -> str:
+    body = value[2:] if value.startswith(("0x", "0X")) else value
+    if len(body) != 40:
+        raise ValueError(f"not an address: {value!r}")
+    int(body, 16)  # raises on a non-hex digit
+    return body.lower().rjust(64, "0")
+
+
+def _uint256_word(value: int) -> str:
+    if not 0 <= value < 2**256:
+        raise ValueError(f"not a uint256: {value!r}")
+    return f"{value:064x}"
+
+
+def _bool_word(value: bool) -> str:
+    return f"{int(bool(value)):064x}"
+
+
+_STATIC_WORDS = {"address": _address_word, "uint256": _uint256_word, "bool": _bool_word}
+
+
+@cache
+def _selector(signature: str) -> bytes:
+    return function_signature_to_4byte_selector(signature)
 
 
 def _block_param(block: BlockIdentifier) -> str:

@@ -176,3 +176,34 @@ def test_a_liquidation_a_reorg_undid_is_recorded_once_however_it_lands_again(tmp
     store.add_tx(later)
     assert store.save_liquidation(later.hash, {"inclusion_block": 20})
     assert len(store.liquidations()) == 2
+
+
+def test_static_calldata_is_encoded_exactly_as_eth_abi_does():
+    import random
+
+    from eth_abi import encode
+    from eth_utils import function_signature_to_4byte_selector
+
+    from keeper.rpc_batch import RawCall
+
+    signature = "liquidate(address,address,address,uint256,bool)"
+    types = ["address", "address", "address", "uint256", "bool"]
+    rng = random.Random(5)
+    for _ in range(300):
+        hex_digits = "0123456789abcdefABCDEF"
+        addresses = ["0x" + "".join(rng.choice(hex_digits) for _ in range(40)) for _ in range(3)]
+        amount = rng.choice([0, 1, 2**256 - 1, rng.getrandbits(rng.randint(1, 256))])
+        args = [*addresses, amount, rng.random() < 0.5]
+        expected = "0x" + (function_signature_to_4byte_selector(signature) + encode(types, args)).hex()
+        assert RawCall.encode(addresses[0], signature, args, types, ()).data == expected
+
+
+def test_static_calldata_rejects_what_is_not_an_address_or_a_uint256():
+    import pytest
+
+    from keeper.rpc_batch import RawCall
+
+    with pytest.raises(ValueError):
+        RawCall.encode("0x" + "00" * 20, "f(address)", ["0x1234"], ["address"], ())
+    with pytest.raises(ValueError):
+        RawCall.encode("0x" + "00" * 20, "f(uint256)", [-1], ["uint256"], ())
