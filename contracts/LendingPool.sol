@@ -96,7 +96,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (decimals > 18) revert Errors.TooManyDecimals(decimals);
         _validateReserveConfig(config);
 
-        reserve.config = config;
+        _storeConfig(reserve, config);
         reserve.borrowIndex = uint128(RAY);
         reserve.lastUpdate = uint40(block.timestamp);
         reserve.id = uint8(id);
@@ -111,7 +111,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         _validateReserveConfig(config);
         _accrue(asset, reserve);
-        reserve.config = config;
+        _storeConfig(reserve, config);
         emit ReserveConfigUpdated(asset, config);
     }
 
@@ -127,7 +127,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     /// @inheritdoc ILendingPool
     function setReservePaused(address asset, bool paused) external {
         if (msg.sender != owner() && msg.sender != guardian) revert Errors.OnlyOwnerOrGuardian(msg.sender);
-        _listedReserve(asset).config.paused = paused;
+        _listedReserve(asset).paused = paused;
         emit ReservePausedSet(asset, paused, msg.sender);
     }
 
@@ -142,7 +142,14 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (newFeeReceiver == address(0)) revert Errors.ZeroAddress();
         uint256 word = _feeReceiverAndLock;
         if (word & LOCKED != 0) revert Errors.ReentrancyGuardReentrantCall();
-        emit FeeReceiverUpdated(address(uint160(word)), newFeeReceiver);
+        address previous = address(uint160(word));
+        // Fee shares accrued so far belong to the previous receiver.
+        uint256 count = _reservesList.length;
+        for (uint256 id; id < count; ++id) {
+            address asset = _reservesList[id];
+            _creditedPosition(previous, asset, _reserves[asset]);
+        }
+        emit FeeReceiverUpdated(previous, newFeeReceiver);
         _feeReceiverAndLock = uint160(newFeeReceiver);
     }
 
@@ -162,21 +169,21 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (onBehalfOf == address(0)) revert Errors.ZeroAddress();
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         _requireNotPaused(asset, reserve);
-        if (reserve.config.frozen) revert Errors.ReserveFrozen(asset);
+        if (reserve.frozen) revert Errors.ReserveFrozen(asset);
         if (amount == 0) revert Errors.InvalidAmount();
         (, uint256 totalAssets) = _accrueWithAssets(asset, reserve);
 
         shares = amount.toSharesDown(totalAssets, reserve.totalSupplyShares);
         if (shares == 0) revert Errors.InvalidAmount();
         DataTypes.Position storage position = _positions[onBehalfOf][asset];
-        bool firstSupply = position.supplyShares == 0;
+        bool firstSupply = position.supplyShares == 0 && _accruedFeeSharesOf(onBehalfOf, reserve) == 0;
         position.supplyShares = (position.supplyShares + shares).toUint128();
         reserve.totalSupplyShares = (reserve.totalSupplyShares + shares).toUint128();
         reserve.cash = (reserve.cash + amount).toUint128();
         emit Supply(asset, msg.sender, onBehalfOf, amount, shares);
 
         uint256 collateralBit = _collateralBit(reserve.id);
-        if (firstSupply && reserve.config.collateralFactor > 0 && _userConfig[onBehalfOf] & collateralBit == 0) {
+        if (firstSupply && reserve.collateralFactor > 0 && _userConfig[onBehalfOf] & collateralBit == 0) {
             _userConfig[onBehalfOf] |= collateralBit;
             emit CollateralToggled(onBehalfOf, asset, true);
         }
@@ -193,7 +200,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (amount == 0) revert Errors.InvalidAmount();
         (, uint256 totalAssets) = _accrueWithAssets(asset, reserve);
 
-        DataTypes.Position storage position = _positions[msg.sender][asset];
+        DataTypes.Position storage position = _creditedPosition(msg.sender, asset, reserve);
         uint256 userShares = position.supplyShares;
         uint256 totalShares = reserve.totalSupplyShares;
         uint256 shares;
@@ -222,7 +229,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
                 _userConfig[msg.sender] = config & ~collateralBit;
                 emit CollateralToggled(msg.sender, asset, false);
             }
-            if (config & BORROWING_MASK != 0 && reserve.config.collateralFactor > 0) _requireHealthy(msg.sender);
+            if (config & BORROWING_MASK != 0 && reserve.collateralFactor > 0) _requireHealthy(msg.sender);
         }
 
         IERC20(asset).safeTransfer(to, withdrawn);
@@ -234,7 +241,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     function borrow(address asset, uint256 amount) external nonReentrant returns (uint256 shares) {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         _requireNotPaused(asset, reserve);
-        if (reserve.config.frozen) revert Errors.ReserveFrozen(asset);
+        if (reserve.frozen) revert Errors.ReserveFrozen(asset);
         if (amount == 0) revert Errors.InvalidAmount();
         uint256 index = _accrue(asset, reserve);
         if (amount > reserve.cash) revert Errors.InsufficientLiquidity(amount, reserve.cash);
@@ -291,8 +298,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if ((config & collateralBit != 0) == enabled) return;
 
         if (enabled) {
-            if (reserve.config.frozen) revert Errors.ReserveFrozen(asset);
-            if (_positions[msg.sender][asset].supplyShares == 0) revert Errors.ReserveNotSupplied();
+            if (reserve.frozen) revert Errors.ReserveFrozen(asset);
+            if (_supplySharesOf(msg.sender, asset, reserve) == 0) revert Errors.ReserveNotSupplied();
             _userConfig[msg.sender] = config | collateralBit;
         } else {
             _userConfig[msg.sender] = config & ~collateralBit;
@@ -305,7 +312,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /// @dev Everything a liquidation decides before touching storage.
     struct LiquidationPlan {
-        DataTypes.AccountData account;
+        uint256 healthFactor; // WAD, before the liquidation
         uint256 liquidationBonus;
         uint256 collateralIndex;
         uint256 debtIndex;
@@ -336,11 +343,18 @@ contract LendingPool is ILendingPool, Ownable2Step {
         _storeAccruedIndex(debtAsset, debtReserve, plan.debtIndex);
 
         // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator.
-        DataTypes.Position storage collateralPosition = _positions[user][collateralAsset];
-        collateralPosition.supplyShares -= uint128(amounts.collateralSharesToSeize);
-        if (amounts.feeShares > 0) {
-            DataTypes.Position storage fund = _positions[feeReceiver()][collateralAsset];
-            fund.supplyShares = (fund.supplyShares + amounts.feeShares).toUint128();
+        // The fee shares accrue in the reserve (`_accrueFeeShares`), unless the user is the fee receiver,
+        // whose position then takes them at once (they count for its collateral flag below).
+        DataTypes.Position storage collateralPosition;
+        if (user == feeReceiver()) {
+            collateralPosition = _creditedPosition(user, collateralAsset, collateralReserve);
+            collateralPosition.supplyShares = (
+                collateralPosition.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares
+            ).toUint128();
+        } else {
+            collateralPosition = _positions[user][collateralAsset];
+            collateralPosition.supplyShares -= uint128(amounts.collateralSharesToSeize);
+            if (amounts.feeShares > 0) _accrueFeeShares(collateralAsset, collateralReserve, amounts.feeShares);
         }
         if (receiveShares) {
             DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
@@ -391,7 +405,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
             revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, _reserves[collateralAsset].cash);
         }
         preview = DataTypes.LiquidationPreview({
-            healthFactor: plan.account.healthFactor,
+            healthFactor: plan.healthFactor,
             liquidationBonus: plan.liquidationBonus,
             debtToRepay: plan.amounts.debtToRepay,
             collateralToSeize: plan.collateralSeized,
@@ -417,10 +431,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (!debtReserve.listed) revert Errors.ReserveNotListed(debtAsset);
         if (user == liquidator) revert Errors.SelfLiquidation();
         if (debtToCover == 0) revert Errors.InvalidDebtToCover();
-        DataTypes.ReserveConfig storage collateralConfig = collateralReserve.config;
-        if (collateralConfig.paused) revert Errors.ReservePaused(collateralAsset);
-        if (debtReserve.config.paused) revert Errors.ReservePaused(debtAsset);
-        uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
+        if (collateralReserve.paused) revert Errors.ReservePaused(collateralAsset);
+        if (debtReserve.paused) revert Errors.ReservePaused(debtAsset);
+        uint256 supplyShares = _supplySharesOf(user, collateralAsset, collateralReserve);
         uint256 drawnShares = _positions[user][debtAsset].drawnShares;
         if (supplyShares == 0) revert Errors.ReserveNotSupplied();
         if (drawnShares == 0) revert Errors.ReserveNotBorrowed();
@@ -431,21 +444,22 @@ contract LendingPool is ILendingPool, Ownable2Step {
         ReserveSnapshot memory debt = cache[debtReserve.id];
         collateral.asset = collateralAsset;
         debt.asset = debtAsset;
-        plan.account = _accountData(user, cache);
-        if (plan.account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
-            revert Errors.HealthFactorNotBelowThreshold(plan.account.healthFactor);
+        DataTypes.AccountData memory account = _accountData(user, cache);
+        plan.healthFactor = account.healthFactor;
+        if (account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
+            revert Errors.HealthFactorNotBelowThreshold(account.healthFactor);
         }
-        if (_userConfig[user] & _collateralBit(collateralReserve.id) == 0 || collateralConfig.collateralFactor == 0) {
+        if (_userConfig[user] & _collateralBit(collateralReserve.id) == 0 || collateralReserve.collateralFactor == 0) {
             revert Errors.ReserveNotEnabledAsCollateral();
         }
-        if (receiveShares && (collateralConfig.frozen || !collateralConfig.receiveSharesEnabled)) {
+        if (receiveShares && (collateralReserve.frozen || !collateralReserve.receiveSharesEnabled)) {
             revert Errors.CannotReceiveShares();
         }
 
         DataTypes.LiquidationConfig storage liquidationConfig = _liquidationConfig;
         plan.liquidationBonus = LiquidationLogic.calculateLiquidationBonus(
-            collateralConfig.maxLiquidationBonus,
-            plan.account.healthFactor,
+            collateralReserve.maxLiquidationBonus,
+            account.healthFactor,
             liquidationConfig.healthFactorForMaxBonus,
             liquidationConfig.liquidationBonusFactor
         );
@@ -456,12 +470,12 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
         plan.amounts = LiquidationLogic.calculateAmounts(
             LiquidationLogic.Params({
-                healthFactor: plan.account.healthFactor,
-                totalDebtValueRay: plan.account.totalDebtValueRay,
+                healthFactor: account.healthFactor,
+                totalDebtValueRay: account.totalDebtValueRay,
                 targetHealthFactor: liquidationConfig.targetHealthFactor,
                 liquidationBonus: plan.liquidationBonus,
-                collateralFactor: collateralConfig.collateralFactor,
-                liquidationFee: collateralConfig.liquidationFee,
+                collateralFactor: collateralReserve.collateralFactor,
+                liquidationFee: collateralReserve.liquidationFee,
                 debtToCover: debtToCover,
                 drawnShares: drawnShares,
                 borrowIndex: plan.debtIndex,
@@ -481,9 +495,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         plan.protocolFee = plan.amounts.feeShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
         plan.deficit = LiquidationLogic.isDeficit(
             supplyShares - plan.amounts.collateralSharesToSeize,
-            plan.account.activeCollateralCount,
+            account.activeCollateralCount,
             drawnShares - plan.amounts.debtSharesToRepay,
-            plan.account.borrowCount
+            account.borrowCount
         );
     }
 
@@ -504,7 +518,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
             plan.collateralSeized,
             plan.protocolFee,
             plan.liquidationBonus,
-            plan.account.healthFactor,
+            plan.healthFactor,
             receiveShares
         );
     }
@@ -542,7 +556,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (outstanding == 0) revert Errors.NoDeficit();
 
         address fund = feeReceiver();
-        DataTypes.Position storage fundPosition = _positions[fund][asset];
+        DataTypes.Position storage fundPosition = _creditedPosition(fund, asset, reserve);
         uint256 fundShares = fundPosition.supplyShares;
         uint256 totalShares = reserve.totalSupplyShares;
         uint256 covered = outstanding.min(fundShares.toAssetsDown(totalAssets, totalShares));
@@ -572,6 +586,54 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
         IERC20(asset).safeTransferFrom(msg.sender, address(this), covered);
         _requireCashBacked(asset, reserve);
+    }
+
+    /* PROTOCOL FEE SHARES */
+
+    /// @dev Owes `feeShares` of `asset` to the fee receiver. They are already supply shares (in the reserve's
+    ///      `totalSupplyShares`, earning interest); they wait in the reserve's `accruedFeeShares`, in the slot
+    ///      every accrual writes anyway, instead of costing each liquidation a cold read and a write of the fee
+    ///      receiver's position (~5,000 gas). `_creditedPosition` moves them into that position before the fee
+    ///      receiver's own operations use it, and every view adds them (`_supplySharesOf`). Should the 88-bit
+    ///      field overflow, everything owed is credited at once.
+    function _accrueFeeShares(address asset, DataTypes.Reserve storage reserve, uint256 feeShares) internal {
+        uint256 accrued = reserve.accruedFeeShares + feeShares;
+        if (accrued <= type(uint88).max) {
+            reserve.accruedFeeShares = uint88(accrued);
+        } else {
+            reserve.accruedFeeShares = 0;
+            DataTypes.Position storage fund = _positions[feeReceiver()][asset];
+            fund.supplyShares = (fund.supplyShares + accrued).toUint128();
+        }
+    }
+
+    /// @dev The position of `user` on `asset`, with the fee shares accrued to it first credited if `user` is the
+    ///      fee receiver: call before reading or changing the position in a state-changing function.
+    function _creditedPosition(address user, address asset, DataTypes.Reserve storage reserve)
+        internal
+        returns (DataTypes.Position storage position)
+    {
+        position = _positions[user][asset];
+        if (user != feeReceiver()) return position;
+        uint256 accrued = reserve.accruedFeeShares;
+        if (accrued == 0) return position;
+        reserve.accruedFeeShares = 0;
+        position.supplyShares = (position.supplyShares + accrued).toUint128();
+    }
+
+    /// @dev The fee shares of `asset` accrued to `user` and not yet in its position (zero unless it is the fee
+    ///      receiver).
+    function _accruedFeeSharesOf(address user, DataTypes.Reserve storage reserve) internal view returns (uint256) {
+        return user == feeReceiver() ? reserve.accruedFeeShares : 0;
+    }
+
+    /// @dev `user`'s supply shares of `asset`, accrued fee shares included.
+    function _supplySharesOf(address user, address asset, DataTypes.Reserve storage reserve)
+        internal
+        view
+        returns (uint256)
+    {
+        return _positions[user][asset].supplyShares + _accruedFeeSharesOf(user, reserve);
     }
 
     /* VIEWS */
@@ -611,7 +673,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     function getLiquidationBonus(address collateralAsset, uint256 healthFactor) external view returns (uint256) {
         DataTypes.LiquidationConfig memory liquidationConfig = _liquidationConfig;
         return LiquidationLogic.calculateLiquidationBonus(
-            _listedReserve(collateralAsset).config.maxLiquidationBonus,
+            _listedReserve(collateralAsset).maxLiquidationBonus,
             healthFactor,
             liquidationConfig.healthFactorForMaxBonus,
             liquidationConfig.liquidationBonusFactor
@@ -625,17 +687,15 @@ contract LendingPool is ILendingPool, Ownable2Step {
         returns (uint256 supplied, uint256 debt, bool usingAsCollateral)
     {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
-        DataTypes.Position memory position = _positions[user][asset];
         (uint256 index, uint256 totalAssets) = _accruedState(reserve);
-        supplied = uint256(position.supplyShares).toAssetsDown(totalAssets, reserve.totalSupplyShares);
-        debt = uint256(position.drawnShares).rayMulUp(index);
+        supplied = _supplySharesOf(user, asset, reserve).toAssetsDown(totalAssets, reserve.totalSupplyShares);
+        debt = uint256(_positions[user][asset].drawnShares).rayMulUp(index);
         usingAsCollateral = _userConfig[user] & _collateralBit(reserve.id) != 0;
     }
 
     /// @inheritdoc ILendingPool
     function getUserShares(address user, address asset) external view returns (uint256 supplyShares, uint256 drawnShares) {
-        DataTypes.Position memory position = _positions[user][asset];
-        return (position.supplyShares, position.drawnShares);
+        return (_supplySharesOf(user, asset, _reserves[asset]), _positions[user][asset].drawnShares);
     }
 
     /// @inheritdoc ILendingPool
@@ -647,7 +707,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     function getReserveData(address asset) external view returns (DataTypes.ReserveView memory data) {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         uint256 index = _currentIndex(reserve);
-        data.config = reserve.config;
+        data.config = _config(reserve);
         data.id = reserve.id;
         data.decimals = reserve.decimals;
         data.borrowIndex = index;
@@ -744,6 +804,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         view
         returns (DataTypes.AccountData memory data)
     {
+        bool isFeeReceiver = user == feeReceiver();
         uint256 config = _userConfig[user];
         for (uint256 id; config != 0; ++id) {
             if (config & 3 != 0) {
@@ -754,7 +815,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
                 DataTypes.Position storage position = _positions[user][asset];
                 uint256 supplyShares = position.supplyShares;
                 uint256 drawnShares = position.drawnShares;
-                uint256 collateralFactor = reserve.config.collateralFactor;
+                if (isFeeReceiver) supplyShares += reserve.accruedFeeShares;
+                uint256 collateralFactor = reserve.collateralFactor;
                 bool isCollateral = config & 2 != 0 && supplyShares > 0 && collateralFactor > 0;
                 bool isBorrowing = config & 1 != 0;
                 if (isCollateral || isBorrowing) {
@@ -801,7 +863,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (block.timestamp <= lastUpdate) return index;
         uint256 elapsed = block.timestamp - lastUpdate;
         uint256 rate = InterestRateLib.borrowRateRay(
-            reserve.config, reserve.cash, uint256(reserve.totalDrawnShares).rayMulDown(index)
+            reserve, reserve.cash, uint256(reserve.totalDrawnShares).rayMulDown(index)
         );
         return InterestRateLib.accrueIndex(index, rate, elapsed);
     }
@@ -819,7 +881,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 cash = reserve.cash;
         uint256 drawnShares = reserve.totalDrawnShares;
         if (elapsed != 0) {
-            uint256 rate = InterestRateLib.borrowRateRay(reserve.config, cash, drawnShares.rayMulDown(index));
+            uint256 rate = InterestRateLib.borrowRateRay(reserve, cash, drawnShares.rayMulDown(index));
             index = InterestRateLib.accrueIndex(index, rate, elapsed);
         }
         totalAssets = cash + drawnShares.rayMulDown(index) + reserve.deficit;
@@ -858,13 +920,43 @@ contract LendingPool is ILendingPool, Ownable2Step {
     }
 
     function _requireNotPaused(address asset, DataTypes.Reserve storage reserve) internal view {
-        if (reserve.config.paused) revert Errors.ReservePaused(asset);
+        if (reserve.paused) revert Errors.ReservePaused(asset);
     }
 
     /// @dev After an inbound transfer the pool's balance must still cover the reserve's cash.
     function _requireCashBacked(address asset, DataTypes.Reserve storage reserve) internal view {
         uint256 balance = IERC20(asset).balanceOf(address(this));
         if (balance < reserve.cash) revert Errors.InboundTransferShortfall(asset, balance, reserve.cash);
+    }
+
+    /// @dev Writes `config` into the reserve's configuration fields (slot 0, next to its identity).
+    function _storeConfig(DataTypes.Reserve storage reserve, DataTypes.ReserveConfig calldata config) internal {
+        reserve.collateralFactor = config.collateralFactor;
+        reserve.maxLiquidationBonus = config.maxLiquidationBonus;
+        reserve.liquidationFee = config.liquidationFee;
+        reserve.receiveSharesEnabled = config.receiveSharesEnabled;
+        reserve.paused = config.paused;
+        reserve.frozen = config.frozen;
+        reserve.baseRate = config.baseRate;
+        reserve.slopeBelowOptimal = config.slopeBelowOptimal;
+        reserve.slopeAboveOptimal = config.slopeAboveOptimal;
+        reserve.optimalUtilization = config.optimalUtilization;
+    }
+
+    /// @dev The reserve's configuration as a `ReserveConfig`.
+    function _config(DataTypes.Reserve storage reserve) internal view returns (DataTypes.ReserveConfig memory) {
+        return DataTypes.ReserveConfig({
+            collateralFactor: reserve.collateralFactor,
+            maxLiquidationBonus: reserve.maxLiquidationBonus,
+            liquidationFee: reserve.liquidationFee,
+            receiveSharesEnabled: reserve.receiveSharesEnabled,
+            paused: reserve.paused,
+            frozen: reserve.frozen,
+            baseRate: reserve.baseRate,
+            slopeBelowOptimal: reserve.slopeBelowOptimal,
+            slopeAboveOptimal: reserve.slopeAboveOptimal,
+            optimalUtilization: reserve.optimalUtilization
+        });
     }
 
     function _validateReserveConfig(DataTypes.ReserveConfig calldata config) internal pure {

@@ -92,7 +92,10 @@ interface ILendingPool {
     function setGuardian(address guardian) external;
 
     /// @notice Sets the fee receiver (insurance fund) that is credited the protocol fee as supply shares.
-    ///         Owner only.
+    ///         Owner only. Fee shares earned before the change stay with the previous receiver.
+    /// @dev Reverts `ReentrancyGuardReentrantCall` inside a guarded pool call (the receiver shares a slot
+    ///      with the re-entrancy lock). Loops over every reserve to credit the previous receiver's accrued
+    ///      fee shares to its positions.
     function setFeeReceiver(address feeReceiver) external;
 
     /* USER OPERATIONS */
@@ -193,7 +196,8 @@ interface ILendingPool {
         view
         returns (uint256 supplied, uint256 debt, bool usingAsCollateral);
 
-    /// @notice A user's raw supply and drawn shares on `asset`.
+    /// @notice A user's raw supply and drawn shares on `asset`. For the fee receiver, supply shares include
+    ///         the protocol fee shares accrued in the reserve and not yet moved into its position.
     function getUserShares(address user, address asset) external view returns (uint256 supplyShares, uint256 drawnShares);
 
     /// @notice A user's bitmap: bit 2*id is set while borrowing reserve id, bit 2*id+1 while using it as collateral.

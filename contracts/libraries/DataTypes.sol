@@ -20,18 +20,31 @@ library DataTypes {
     }
 
     /// @notice Storage of one reserve: four slots.
+    /// @dev Slot 0 holds the `ReserveConfig` fields unpacked (a nested struct would take a slot of its own)
+    ///      next to the reserve's identity, which leaves slot 1, written by every accrual, room for the
+    ///      protocol fee shares not yet credited to the fee receiver.
     struct Reserve {
-        // slot 0
-        ReserveConfig config;
-        // slot 1
-        uint128 borrowIndex; // RAY
-        uint40 lastUpdate; // timestamp of the last accrual
+        // slot 0: the configuration (the fields of `ReserveConfig`, in its order) and the identity
+        uint16 collateralFactor;
+        uint16 maxLiquidationBonus;
+        uint16 liquidationFee;
+        bool receiveSharesEnabled;
+        bool paused;
+        bool frozen;
+        uint32 baseRate;
+        uint32 slopeBelowOptimal;
+        uint32 slopeAboveOptimal;
+        uint16 optimalUtilization;
         uint8 id; // position in the reserves list and in the user bitmaps
         uint8 decimals;
         bool listed;
+        // slot 1
+        uint128 borrowIndex; // RAY
+        uint40 lastUpdate; // timestamp of the last accrual
+        uint88 accruedFeeShares; // protocol fee shares owed to the fee receiver, not yet in its position
         // slot 2
         uint128 cash; // underlying held for this reserve (book value, donations excluded)
-        uint128 totalSupplyShares;
+        uint128 totalSupplyShares; // every supply share, accrued fee shares included
         // slot 3
         uint128 totalDrawnShares;
         uint128 deficit; // asset units written off by liquidations and not yet settled
