@@ -443,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
     merged = {**results.get("keeper", {}), **keeper}
     results["keeper"] = merged
     results["keeper_conditions"] = {
-        "node": "anvil 1.7.1, interval mining, base fee 0 at start",
+        "node": "anvil from node_modules, a fresh node per benchmark, interval mining, base fee 0 at start",
         "block_time_seconds": args.block_time,
         "sweep_borrowers": args.sweep_borrowers,
         "sweep_repeat": args.repeat,
