@@ -338,45 +338,50 @@ contract LendingPool is ILendingPool, Ownable2Step {
         DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
         DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
 
-        // Accrue: store the indexes the plan was computed with.
-        _storeAccruedIndex(collateralAsset, collateralReserve, plan.collateralIndex);
+        // Accrue: store the indexes the plan was computed with. The fee shares are owed to the fee receiver in the
+        // same write of the collateral reserve (`_storeAccrual`), unless the user is the fee receiver, whose
+        // position then takes them at once below (they count for its collateral flag).
+        bool userIsFeeReceiver = user == feeReceiver();
+        _storeAccrual(
+            collateralAsset, collateralReserve, plan.collateralIndex, userIsFeeReceiver ? 0 : amounts.feeShares
+        );
         _storeAccruedIndex(debtAsset, debtReserve, plan.debtIndex);
 
         // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator.
-        // The fee shares accrue in the reserve (`_accrueFeeShares`), unless the user is the fee receiver,
-        // whose position then takes them at once (they count for its collateral flag below).
-        DataTypes.Position storage collateralPosition;
-        if (user == feeReceiver()) {
-            collateralPosition = _creditedPosition(user, collateralAsset, collateralReserve);
-            collateralPosition.supplyShares = (
-                collateralPosition.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares
-            ).toUint128();
+        uint256 supplySharesLeft;
+        if (userIsFeeReceiver) {
+            DataTypes.Position storage fund = _creditedPosition(user, collateralAsset, collateralReserve);
+            supplySharesLeft = fund.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares;
+            fund.supplyShares = supplySharesLeft.toUint128();
         } else {
-            collateralPosition = _positions[user][collateralAsset];
-            collateralPosition.supplyShares -= uint128(amounts.collateralSharesToSeize);
-            if (amounts.feeShares > 0) _accrueFeeShares(collateralAsset, collateralReserve, amounts.feeShares);
+            DataTypes.Position storage collateralPosition = _positions[user][collateralAsset];
+            supplySharesLeft = collateralPosition.supplyShares - amounts.collateralSharesToSeize;
+            collateralPosition.supplyShares = uint128(supplySharesLeft);
         }
         if (receiveShares) {
             DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
             liquidatorPosition.supplyShares = (liquidatorPosition.supplyShares + amounts.liquidatorShares).toUint128();
         } else {
-            if (plan.collateralToLiquidator > collateralReserve.cash) {
-                revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, collateralReserve.cash);
-            }
-            collateralReserve.totalSupplyShares -= uint128(amounts.liquidatorShares);
-            collateralReserve.cash -= uint128(plan.collateralToLiquidator);
+            uint256 cash = collateralReserve.cash;
+            if (plan.collateralToLiquidator > cash) revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
+            uint256 totalShares = collateralReserve.totalSupplyShares;
+            collateralReserve.cash = uint128(cash - plan.collateralToLiquidator);
+            collateralReserve.totalSupplyShares = uint128(totalShares - amounts.liquidatorShares);
         }
-        if (collateralPosition.supplyShares == 0) {
+        if (supplySharesLeft == 0) {
             _userConfig[user] &= ~_collateralBit(collateralReserve.id);
             emit CollateralToggled(user, collateralAsset, false);
         }
 
         // Debt side.
         DataTypes.Position storage debtPosition = _positions[user][debtAsset];
-        debtPosition.drawnShares -= uint128(amounts.debtSharesToRepay);
-        debtReserve.totalDrawnShares -= uint128(amounts.debtSharesToRepay);
-        debtReserve.cash = (debtReserve.cash + amounts.debtToRepay).toUint128();
-        if (debtPosition.drawnShares == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
+        uint256 drawnSharesLeft = debtPosition.drawnShares - amounts.debtSharesToRepay;
+        debtPosition.drawnShares = uint128(drawnSharesLeft);
+        uint256 totalDrawnShares = debtReserve.totalDrawnShares;
+        debtReserve.totalDrawnShares = uint128(totalDrawnShares - amounts.debtSharesToRepay);
+        uint256 debtCash = debtReserve.cash;
+        debtReserve.cash = (debtCash + amounts.debtToRepay).toUint128();
+        if (drawnSharesLeft == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
 
         // No debt without collateral: write the rest off.
         if (plan.deficit) _reportDeficit(user);
@@ -439,7 +444,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (drawnShares == 0) revert Errors.ReserveNotBorrowed();
 
         // The debt reserve is in the user's bitmap (borrowed); the collateral reserve may not be enabled.
-        ReserveSnapshot[] memory cache = _newCache(Math.max(_cacheSizeFor(user), uint256(collateralReserve.id) + 1));
+        uint256 cacheSize = _cacheSizeFor(user);
+        if (cacheSize <= collateralReserve.id) cacheSize = uint256(collateralReserve.id) + 1;
+        ReserveSnapshot[] memory cache = _newCache(cacheSize);
         ReserveSnapshot memory collateral = cache[collateralReserve.id];
         ReserveSnapshot memory debt = cache[debtReserve.id];
         collateral.asset = collateralAsset;
@@ -590,22 +597,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /* PROTOCOL FEE SHARES */
 
-    /// @dev Owes `feeShares` of `asset` to the fee receiver. They are already supply shares (in the reserve's
-    ///      `totalSupplyShares`, earning interest); they wait in the reserve's `accruedFeeShares`, in the slot
-    ///      every accrual writes anyway, instead of costing each liquidation a cold read and a write of the fee
-    ///      receiver's position (~5,000 gas). `_creditedPosition` moves them into that position before the fee
-    ///      receiver's own operations use it, and every view adds them (`_supplySharesOf`). Should the 88-bit
-    ///      field overflow, everything owed is credited at once.
-    function _accrueFeeShares(address asset, DataTypes.Reserve storage reserve, uint256 feeShares) internal {
-        uint256 accrued = reserve.accruedFeeShares + feeShares;
-        if (accrued <= type(uint88).max) {
-            reserve.accruedFeeShares = uint88(accrued);
-        } else {
-            reserve.accruedFeeShares = 0;
-            DataTypes.Position storage fund = _positions[feeReceiver()][asset];
-            fund.supplyShares = (fund.supplyShares + accrued).toUint128();
-        }
-    }
+    // A liquidation owes its protocol fee shares to the fee receiver in the collateral reserve's slot 1
+    // (`_storeAccrual`). `_creditedPosition` moves them into the fee receiver's position before its own
+    // operations use it, and every view adds them (`_supplySharesOf`).
 
     /// @dev The position of `user` on `asset`, with the fee shares accrued to it first credited if `user` is the
     ///      fee receiver: call before reading or changing the position in a state-changing function.
@@ -902,14 +896,40 @@ contract LendingPool is ILendingPool, Ownable2Step {
         _storeAccruedIndex(asset, reserve, index);
     }
 
-    /// @dev Stores an index computed by `_currentIndex` in this block.
+    /// @dev Stores an index computed by `_currentIndex` or `_accruedState` in this block.
     function _storeAccruedIndex(address asset, DataTypes.Reserve storage reserve, uint256 index) internal {
-        if (reserve.lastUpdate == block.timestamp) return;
-        if (index != reserve.borrowIndex) {
-            reserve.borrowIndex = index.toUint128();
-            emit InterestAccrued(asset, index);
+        _storeAccrual(asset, reserve, index, 0);
+    }
+
+    /// @dev Stores an index computed in this block and owes `feeShares` (a liquidation's protocol fee) to the fee
+    ///      receiver. The fee shares are already supply shares (in `totalSupplyShares`, earning interest); they
+    ///      wait in the reserve's `accruedFeeShares`, in the slot every accrual writes anyway, instead of costing
+    ///      each liquidation a cold read and a write of the fee receiver's position (~5,000 gas). Should the
+    ///      88-bit field overflow, everything owed is credited to that position at once.
+    function _storeAccrual(address asset, DataTypes.Reserve storage reserve, uint256 index, uint256 feeShares)
+        internal
+    {
+        uint256 storedIndex = reserve.borrowIndex;
+        uint256 accruedFeeShares = reserve.accruedFeeShares + feeShares;
+        if (reserve.lastUpdate == block.timestamp && feeShares == 0) return;
+        // Accrued already in this block, the index is the stored one.
+        if (index != storedIndex) emit InterestAccrued(asset, index);
+        if (accruedFeeShares > type(uint88).max) {
+            DataTypes.Position storage fund = _positions[feeReceiver()][asset];
+            fund.supplyShares = (fund.supplyShares + accruedFeeShares).toUint128();
+            accruedFeeShares = 0;
         }
-        reserve.lastUpdate = uint40(block.timestamp);
+        _writeAccrualSlot(reserve, index.toUint128(), accruedFeeShares);
+    }
+
+    /// @dev Writes slot 1 of `reserve` with one SSTORE: Solidity would read, modify and write the slot once per
+    ///      field (~350 gas more per accrual under viaIR). The layout is `DataTypes.Reserve`'s, low bits first:
+    ///      `borrowIndex` (128 bits), `lastUpdate` (40, now), `accruedFeeShares` (88).
+    function _writeAccrualSlot(DataTypes.Reserve storage reserve, uint128 index, uint256 accruedFeeShares) private {
+        uint256 word = uint256(index) | (uint256(uint40(block.timestamp)) << 128) | (accruedFeeShares << 168);
+        assembly ("memory-safe") {
+            sstore(add(reserve.slot, 1), word)
+        }
     }
 
     /* CHECKS */

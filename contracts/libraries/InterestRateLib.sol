@@ -26,13 +26,25 @@ library InterestRateLib {
         view
         returns (uint256)
     {
-        uint256 base = uint256(reserve.baseRate) * BPS_TO_RAY;
-        uint256 slope1 = uint256(reserve.slopeBelowOptimal) * BPS_TO_RAY;
+        // The rates are uint32 and the optimal utilisation uint16 (BPS): times 1e23 they cannot overflow, and
+        // neither can the sum of three such rates.
+        uint256 base;
+        uint256 slope1;
+        unchecked {
+            base = uint256(reserve.baseRate) * BPS_TO_RAY;
+            slope1 = uint256(reserve.slopeBelowOptimal) * BPS_TO_RAY;
+        }
         if (debt == 0) return base;
         uint256 utilization = debt.mulDivDown(RAY, cash + debt);
-        uint256 optimal = uint256(reserve.optimalUtilization) * BPS_TO_RAY;
+        uint256 optimal;
+        unchecked {
+            optimal = uint256(reserve.optimalUtilization) * BPS_TO_RAY;
+        }
         if (utilization <= optimal) return base + slope1.mulDivDown(utilization, optimal);
-        uint256 slope2 = uint256(reserve.slopeAboveOptimal) * BPS_TO_RAY;
+        uint256 slope2;
+        unchecked {
+            slope2 = uint256(reserve.slopeAboveOptimal) * BPS_TO_RAY;
+        }
         return base + slope1 + slope2.mulDivDown(utilization - optimal, RAY - optimal);
     }
 

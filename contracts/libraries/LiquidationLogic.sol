@@ -73,7 +73,7 @@ library LiquidationLogic {
     /// @notice Debt (asset units times RAY, rounded up) whose repayment brings the health factor to
     ///         the target, seizing `liquidationBonus` times its value from a collateral of factor
     ///         `collateralFactor`. Solves (W - x*LB*CF) / (D - x) = THF.
-    /// @dev LP = floor(LB * 1e14 * CF / 1e4) (WAD);
+    /// @dev LP = floor(LB * 1e14 * CF / 1e4) = LB * CF * 1e10 exactly (WAD);
     ///      T = ceil(totalDebtValueRay * 10**debtDecimals * (THF - HF) / ((THF - LP) * debtPrice * 1e18)).
     ///      Zero when HF >= THF. Config validation keeps LP < 1e18 <= THF.
     function calculateDebtToTargetRay(
@@ -86,7 +86,7 @@ library LiquidationLogic {
         uint256 collateralFactor
     ) internal pure returns (uint256) {
         if (healthFactor >= targetHealthFactor) return 0;
-        uint256 liquidationPenalty = liquidationBonus * 1e14 * collateralFactor / BPS;
+        uint256 liquidationPenalty = liquidationBonus * collateralFactor * 1e10;
         return totalDebtValueRay.mulDivUp(
             10 ** debtDecimals * (targetHealthFactor - healthFactor),
             (targetHealthFactor - liquidationPenalty) * debtPrice * WAD
@@ -132,7 +132,7 @@ library LiquidationLogic {
     ) internal pure returns (uint256) {
         return (debtShares * borrowIndex).mulDivDown(
             debtPrice * 10 ** collateralDecimals * liquidationBonus,
-            10 ** debtDecimals * collateralPrice * BPS * RAY
+            collateralPrice * 10 ** debtDecimals * (BPS * RAY)
         );
     }
 
@@ -147,7 +147,7 @@ library LiquidationLogic {
         uint256 liquidationBonus
     ) internal pure returns (uint256) {
         return collateralAssets.mulDivUp(
-            collateralPrice * 10 ** debtDecimals * BPS * RAY, debtPrice * 10 ** collateralDecimals * liquidationBonus
+            collateralPrice * 10 ** debtDecimals * (BPS * RAY), debtPrice * 10 ** collateralDecimals * liquidationBonus
         );
     }
 

@@ -63,11 +63,11 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
 
     /// @inheritdoc IPriceOracle
     function getPrice(address asset) external view returns (uint256 price) {
-        Feed memory primary = _primary[asset];
+        Feed storage primary = _primary[asset];
         if (primary.feed == address(0)) revert FeedNotSet(asset);
         price = _read(asset, primary);
         if (primary.hasSecondary) {
-            Feed memory secondary = _secondary[asset];
+            Feed storage secondary = _secondary[asset];
             uint256 other = _read(asset, secondary);
             uint256 diff = price > other ? price - other : other - price;
             if (diff * 1e4 > price * secondary.maxDeviationBps) revert PriceDeviation(asset, price, other);
@@ -91,7 +91,7 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
     }
 
     /// @dev Reads a feed, checks freshness and sign, and normalises to 8 decimals.
-    function _read(address asset, Feed memory f) internal view returns (uint256) {
+    function _read(address asset, Feed storage f) internal view returns (uint256) {
         (, int256 answer,, uint256 updatedAt,) = AggregatorV3Interface(f.feed).latestRoundData();
         if (answer <= 0 || updatedAt == 0) revert InvalidPrice(asset, answer);
         if (updatedAt > block.timestamp || block.timestamp - updatedAt > f.maxAge) {
