@@ -179,7 +179,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         bool firstSupply = position.supplyShares == 0 && _accruedFeeSharesOf(onBehalfOf, reserve) == 0;
         position.supplyShares = (position.supplyShares + shares).toUint128();
         reserve.totalSupplyShares = (reserve.totalSupplyShares + shares).toUint128();
-        reserve.cash = (reserve.cash + amount).toUint128();
+        uint256 cash = reserve.cash + amount;
+        reserve.cash = cash.toUint128();
         emit Supply(asset, msg.sender, onBehalfOf, amount, shares);
 
         uint256 collateralBit = _collateralBit(reserve.id);
@@ -189,7 +190,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         }
 
         IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
-        _requireCashBacked(asset, reserve);
+        _requireCashBacked(asset, cash);
     }
 
     /// @inheritdoc ILendingPool
@@ -281,12 +282,13 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
         position.drawnShares = uint128(drawnShares - shares);
         reserve.totalDrawnShares -= uint128(shares);
-        reserve.cash = (reserve.cash + repaid).toUint128();
+        uint256 cash = reserve.cash + repaid;
+        reserve.cash = cash.toUint128();
         if (shares == drawnShares) _userConfig[onBehalfOf] &= ~_borrowingBit(reserve.id);
         emit Repay(asset, msg.sender, onBehalfOf, repaid, shares);
 
         IERC20(asset).safeTransferFrom(msg.sender, address(this), repaid);
-        _requireCashBacked(asset, reserve);
+        _requireCashBacked(asset, cash);
     }
 
     /// @inheritdoc ILendingPool
@@ -313,6 +315,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     /// @dev Everything a liquidation decides before touching storage.
     struct LiquidationPlan {
         uint256 healthFactor; // WAD, before the liquidation
+        bool userIsFeeReceiver; // then its accrued fee shares count as its collateral, and the new ones go to it
         uint256 liquidationBonus;
         uint256 collateralIndex;
         uint256 debtIndex;
@@ -341,15 +344,14 @@ contract LendingPool is ILendingPool, Ownable2Step {
         // Accrue: store the indexes the plan was computed with. The fee shares are owed to the fee receiver in the
         // same write of the collateral reserve (`_storeAccrual`), unless the user is the fee receiver, whose
         // position then takes them at once below (they count for its collateral flag).
-        bool userIsFeeReceiver = user == feeReceiver();
         _storeAccrual(
-            collateralAsset, collateralReserve, plan.collateralIndex, userIsFeeReceiver ? 0 : amounts.feeShares
+            collateralAsset, collateralReserve, plan.collateralIndex, plan.userIsFeeReceiver ? 0 : amounts.feeShares
         );
         _storeAccruedIndex(debtAsset, debtReserve, plan.debtIndex);
 
         // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator.
         uint256 supplySharesLeft;
-        if (userIsFeeReceiver) {
+        if (plan.userIsFeeReceiver) {
             DataTypes.Position storage fund = _creditedPosition(user, collateralAsset, collateralReserve);
             supplySharesLeft = fund.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares;
             fund.supplyShares = supplySharesLeft.toUint128();
@@ -379,8 +381,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         debtPosition.drawnShares = uint128(drawnSharesLeft);
         uint256 totalDrawnShares = debtReserve.totalDrawnShares;
         debtReserve.totalDrawnShares = uint128(totalDrawnShares - amounts.debtSharesToRepay);
-        uint256 debtCash = debtReserve.cash;
-        debtReserve.cash = (debtCash + amounts.debtToRepay).toUint128();
+        uint256 debtCash = debtReserve.cash + amounts.debtToRepay;
+        debtReserve.cash = debtCash.toUint128();
         if (drawnSharesLeft == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
 
         // No debt without collateral: write the rest off.
@@ -394,7 +396,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         }
         if (amounts.debtToRepay > 0) {
             IERC20(debtAsset).safeTransferFrom(msg.sender, address(this), amounts.debtToRepay);
-            _requireCashBacked(debtAsset, debtReserve);
+            _requireCashBacked(debtAsset, debtCash);
         }
         return (amounts.debtToRepay, plan.collateralSeized);
     }
@@ -438,25 +440,28 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (debtToCover == 0) revert Errors.InvalidDebtToCover();
         if (collateralReserve.paused) revert Errors.ReservePaused(collateralAsset);
         if (debtReserve.paused) revert Errors.ReservePaused(debtAsset);
-        uint256 supplyShares = _supplySharesOf(user, collateralAsset, collateralReserve);
+        plan.userIsFeeReceiver = user == feeReceiver();
+        uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
+        if (plan.userIsFeeReceiver) supplyShares += collateralReserve.accruedFeeShares;
         uint256 drawnShares = _positions[user][debtAsset].drawnShares;
         if (supplyShares == 0) revert Errors.ReserveNotSupplied();
         if (drawnShares == 0) revert Errors.ReserveNotBorrowed();
 
         // The debt reserve is in the user's bitmap (borrowed); the collateral reserve may not be enabled.
-        uint256 cacheSize = _cacheSizeFor(user);
+        uint256 userConfig = _userConfig[user];
+        uint256 cacheSize = _cacheSize(userConfig);
         if (cacheSize <= collateralReserve.id) cacheSize = uint256(collateralReserve.id) + 1;
         ReserveSnapshot[] memory cache = _newCache(cacheSize);
         ReserveSnapshot memory collateral = cache[collateralReserve.id];
         ReserveSnapshot memory debt = cache[debtReserve.id];
         collateral.asset = collateralAsset;
         debt.asset = debtAsset;
-        DataTypes.AccountData memory account = _accountData(user, cache);
+        DataTypes.AccountData memory account = _accountData(user, userConfig, plan.userIsFeeReceiver, cache);
         plan.healthFactor = account.healthFactor;
         if (account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
             revert Errors.HealthFactorNotBelowThreshold(account.healthFactor);
         }
-        if (_userConfig[user] & _collateralBit(collateralReserve.id) == 0 || collateralReserve.collateralFactor == 0) {
+        if (userConfig & _collateralBit(collateralReserve.id) == 0 || collateralReserve.collateralFactor == 0) {
             revert Errors.ReserveNotEnabledAsCollateral();
         }
         if (receiveShares && (collateralReserve.frozen || !collateralReserve.receiveSharesEnabled)) {
@@ -588,11 +593,12 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (outstanding == 0) revert Errors.NoDeficit();
         covered = amount.min(outstanding);
         reserve.deficit = uint128(outstanding - covered);
-        reserve.cash = (reserve.cash + covered).toUint128();
+        uint256 cash = reserve.cash + covered;
+        reserve.cash = cash.toUint128();
         emit DeficitCovered(asset, msg.sender, covered, 0);
 
         IERC20(asset).safeTransferFrom(msg.sender, address(this), covered);
-        _requireCashBacked(asset, reserve);
+        _requireCashBacked(asset, cash);
     }
 
     /* PROTOCOL FEE SHARES */
@@ -645,7 +651,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
             uint256 borrowCount
         )
     {
-        DataTypes.AccountData memory data = _accountData(user, _newCacheFor(user));
+        uint256 config = _userConfig[user];
+        DataTypes.AccountData memory data =
+            _accountData(user, config, user == feeReceiver(), _newCache(_cacheSize(config)));
         totalCollateralValue = data.totalCollateralValue;
         totalDebtValue = data.totalDebtValueRay.divUp(RAY);
         healthFactor = data.healthFactor;
@@ -657,9 +665,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
     /// @inheritdoc ILendingPool
     function getHealthFactors(address[] calldata users) external view returns (uint256[] memory healthFactors) {
         ReserveSnapshot[] memory cache = _newCache(_reservesList.length);
+        address fund = feeReceiver();
         healthFactors = new uint256[](users.length);
         for (uint256 i; i < users.length; ++i) {
-            healthFactors[i] = _accountData(users[i], cache).healthFactor;
+            address user = users[i];
+            healthFactors[i] = _accountData(user, _userConfig[user], user == fund, cache).healthFactor;
         }
     }
 
@@ -780,26 +790,19 @@ contract LendingPool is ILendingPool, Ownable2Step {
         }
     }
 
-    /// @dev A cache large enough for every reserve `user` uses.
-    function _newCacheFor(address user) internal view returns (ReserveSnapshot[] memory) {
-        return _newCache(_cacheSizeFor(user));
-    }
-
-    /// @dev One more than the highest reserve id in the user's bitmap.
-    function _cacheSizeFor(address user) internal view returns (uint256) {
-        uint256 config = _userConfig[user];
+    /// @dev One more than the highest reserve id in a user bitmap: the cache size that covers the user.
+    function _cacheSize(uint256 config) internal pure returns (uint256) {
         return config == 0 ? 0 : Math.log2(config) / 2 + 1;
     }
 
-    /// @dev The user's collateral and debt at current prices and indexes. `cache` must cover every reserve
-    ///      id the user uses; it is filled with the assets, prices and accrued state read.
-    function _accountData(address user, ReserveSnapshot[] memory cache)
+    /// @dev The user's collateral and debt at current prices and indexes, from its bitmap `config` (and, if it is
+    ///      the fee receiver, its accrued fee shares). `cache` must cover every reserve id the user uses; it is
+    ///      filled with the assets, prices and accrued state read.
+    function _accountData(address user, uint256 config, bool isFeeReceiver, ReserveSnapshot[] memory cache)
         internal
         view
         returns (DataTypes.AccountData memory data)
     {
-        bool isFeeReceiver = user == feeReceiver();
-        uint256 config = _userConfig[user];
         for (uint256 id; config != 0; ++id) {
             if (config & 3 != 0) {
                 ReserveSnapshot memory snapshot = cache[id];
@@ -843,7 +846,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /// @dev Reverts if the user's health factor is below 1e18.
     function _requireHealthy(address user) internal view {
-        uint256 healthFactor = _accountData(user, _newCacheFor(user)).healthFactor;
+        uint256 config = _userConfig[user];
+        uint256 healthFactor =
+            _accountData(user, config, user == feeReceiver(), _newCache(_cacheSize(config))).healthFactor;
         if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);
     }
 
@@ -943,10 +948,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (reserve.paused) revert Errors.ReservePaused(asset);
     }
 
-    /// @dev After an inbound transfer the pool's balance must still cover the reserve's cash.
-    function _requireCashBacked(address asset, DataTypes.Reserve storage reserve) internal view {
+    /// @dev After an inbound transfer the pool's balance must still cover the reserve's `cash` (as just stored;
+    ///      `nonReentrant` keeps it unchanged through the transfer).
+    function _requireCashBacked(address asset, uint256 cash) internal view {
         uint256 balance = IERC20(asset).balanceOf(address(this));
-        if (balance < reserve.cash) revert Errors.InboundTransferShortfall(asset, balance, reserve.cash);
+        if (balance < cash) revert Errors.InboundTransferShortfall(asset, balance, cash);
     }
 
     /// @dev Writes `config` into the reserve's configuration fields (slot 0, next to its identity).
