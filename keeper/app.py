@@ -71,7 +71,7 @@ class App:
         lines = [f"block {head}: {len(keeper.model.borrowers())} borrowers, {len(users)} liquidatable"]
         if not users:
             return "\n".join(lines)
-        decisions = keeper.strategy.rank(keeper.model, users, keeper.caller, head, Decimal(0))
+        decisions = keeper.strategy.rank(keeper.model, users, keeper.caller, head, Decimal(0)).decisions
         lines.append(
             f"{'account':42} {'hf':>8} {'collateral':>10} {'debt':>6} {'repay':>14} {'seize':>14} "
             f"{'bonus':>6} {'profit$':>10} deficit"
@@ -126,7 +126,7 @@ class App:
     def scan_text_for(self, users: list[str], head: int) -> str:
         keeper = self.keeper
         assert keeper.model is not None
-        decisions = keeper.strategy.rank(keeper.model, users, keeper.caller, head, Decimal(0))
+        decisions = keeper.strategy.rank(keeper.model, users, keeper.caller, head, Decimal(0)).decisions
         lines = []
         for d in decisions:
             o, p = d.opportunity, d.opportunity.preview

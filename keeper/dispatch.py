@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -61,17 +61,29 @@ class Outcome:
     seen_ms: int
 
 
-def decode_call(raw: str) -> tuple[str, str]:
-    """The `to` address and calldata of a signed transaction (typed or legacy)."""
+@dataclass(frozen=True)
+class Send:
+    """One transaction to send: what it is for, its call, its gas limit and the most its fees may
+    cost (replacements stop there)."""
+
+    intent: str
+    call: ContractFunction | RawCall
+    gas_limit: int
+    budget_wei: int
+    value: int = 0
+
+
+def decode_call(raw: str) -> tuple[str, str, int]:
+    """The `to` address, calldata and value of a signed transaction (typed or legacy)."""
     payload = bytes.fromhex(raw[2:] if raw.startswith("0x") else raw)
     if payload[0] < 0x7F:  # EIP-2718 typed transaction
         fields = TypedTransaction.from_bytes(HexBytes(payload)).as_dict()
-        to, data = fields["to"], fields["data"]
+        to, data, value = fields["to"], fields["data"], fields["value"]
     else:
         # [nonce, gasPrice, gas, to, value, data, v, r, s]
         items = rlp.decode(payload)
-        to, data = items[3], items[5]
-    return Web3.to_checksum_address(to), Web3.to_hex(data)
+        to, data, value = items[3], items[5], int.from_bytes(items[4], "big")
+    return Web3.to_checksum_address(to), Web3.to_hex(data), int(value)
 
 
 class NodeRejected(Exception):
@@ -80,6 +92,25 @@ class NodeRejected(Exception):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
+
+
+#: Refusals that mean another transaction holds the nonce: the send moves to a fresh one.
+NONCE_TAKEN = frozenset({"nonce_too_low", "replacement_underpriced"})
+#: A transaction's gas limit is raised to the highest of our queue up to this many times its own.
+QUEUE_GAS_RAISE_LIMIT = 2
+#: Gas limit of the zero-value transfer that fills a nonce a refused transaction left open.
+NONCE_FILL_GAS = 21_000
+
+
+def _rejection(response: dict[str, Any]) -> NodeRejected | None:
+    """The node's refusal in an `eth_sendRawTransaction` response; None when it took the
+    transaction (or already had it)."""
+    error = response.get("error")
+    if error is None:
+        return None
+    message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+    kind = classify(message)
+    return None if kind == "already_known" else NodeRejected(kind, message)
 
 
 def classify(message: str) -> str:
@@ -92,7 +123,7 @@ def classify(message: str) -> str:
         return "already_known"
     if "insufficient funds" in text:
         return "insufficient_funds"
-    if "fee cap" in text and "base fee" in text:
+    if "base fee" in text and ("fee cap" in text or "max fee" in text):
         return "fee_below_base"
     return "other"
 
@@ -127,6 +158,15 @@ class Dispatcher:
         self.replacements = 0
         self.sent = 0
         self._budget_exhausted: set[int] = set()
+        # Our confirmed nonce at the last poll, and the block where it last advanced: while our
+        # queue keeps being mined, a transaction behind it is waiting for block space, not stuck.
+        self._confirmed_seen: int | None = None
+        self._queue_moved_block = -1
+        # The highest gas limit in our pending queue; a new transaction gets at least this one.
+        # Anvil builds a block by skipping a transaction whose gas limit no longer fits, then drops
+        # a later nonce that would fit as "nonce too high", with the rest of the queue: gas limits
+        # that never decrease along the queue cannot fit where their predecessor did not.
+        self._queue_gas_floor = 0
 
     @property
     def address(self) -> str | None:
@@ -139,8 +179,9 @@ class Dispatcher:
         assert self.account is not None
         self.rpc.add()
         node_pending = self.w3.eth.get_transaction_count(self.account.address, "pending")
-        ours = [t.nonce for t in self.store.txs(PENDING)]
-        self.nonce = max([node_pending, *(n + 1 for n in ours)])
+        pending = self.store.txs(PENDING)
+        self.nonce = max([node_pending, *(t.nonce + 1 for t in pending)])
+        self._queue_gas_floor = max([self._queue_gas_floor, *(t.gas_limit for t in pending)])
         return self.nonce
 
     # fees
@@ -197,13 +238,15 @@ class Dispatcher:
 
     # sending
 
-    def _sign(self, fn_to: str, data: str, nonce: int, gas_limit: int, fees: Fees) -> tuple[str, str]:
+    def _signed(self, kind: str, send: Send, nonce: int, fees: Fees, block: int) -> TxRecord:
+        """`send` signed at `nonce`, as the pending record the store keeps (with its raw bytes)."""
         assert self.account is not None
+        call = raw_call(send.call)
         tx: dict[str, Any] = {
-            "to": fn_to,
-            "data": data,
-            "value": 0,
-            "gas": gas_limit,
+            "to": call.to,
+            "data": call.data,
+            "value": send.value,
+            "gas": send.gas_limit,
             "nonce": nonce,
             "chainId": self.chain_id,
         }
@@ -214,7 +257,20 @@ class Dispatcher:
             tx["maxPriorityFeePerGas"] = fees.tip
             tx["type"] = 2
         signed = self.account.sign_transaction(tx)
-        return Web3.to_hex(signed.hash), Web3.to_hex(signed.raw_transaction)
+        return TxRecord(
+            hash=Web3.to_hex(signed.hash),
+            nonce=nonce,
+            kind=kind,
+            intent=send.intent,
+            status=PENDING,
+            raw=Web3.to_hex(signed.raw_transaction),
+            max_fee=fees.max_fee,
+            tip=fees.tip,
+            gas_limit=send.gas_limit,
+            sent_block=block,
+            sent_ms=int(self.clock() * 1000),
+            note=f"budget_wei={send.budget_wei}",
+        )
 
     def _broadcast(self, raw: str) -> None:
         """`eth_sendRawTransaction` straight through the provider: web3.py's middleware would add
@@ -224,13 +280,25 @@ class Dispatcher:
             response = self.w3.provider.make_request(RPCEndpoint("eth_sendRawTransaction"), [raw])
         except Exception as exc:
             raise NodeRejected(classify(str(exc)), str(exc)) from None
-        error = response.get("error")
-        if error is None:
-            return
-        message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-        kind = classify(message)
-        if kind != "already_known":
-            raise NodeRejected(kind, message)
+        rejected = _rejection(response)
+        if rejected is not None:
+            raise rejected
+
+    def _broadcast_many(self, raws: list[str]) -> list[NodeRejected | None]:
+        """Every raw transaction in one JSON-RPC batch; per transaction the node's refusal or None.
+        A node that fails the whole request refuses every transaction with the same reason."""
+        if len(raws) == 1:
+            try:
+                self._broadcast(raws[0])
+            except NodeRejected as rejected:
+                return [rejected]
+            return [None]
+        self.rpc.add()
+        try:
+            responses = send_batch(self.w3, [("eth_sendRawTransaction", [raw]) for raw in raws])
+        except Exception as exc:
+            return [NodeRejected(classify(str(exc)), str(exc)) for _ in raws]
+        return [_rejection(response) for response in responses]
 
     def submit(
         self,
@@ -242,80 +310,199 @@ class Dispatcher:
         block: int,
         fees: Fees | None = None,
     ) -> TxRecord | None:
-        """Signs and sends `fn`; returns its record, or None in dry-run mode."""
+        """Signs and sends `fn`; its record, None in dry-run mode or when the node kept refusing it.
+        Raises FundsError when the node says the account cannot pay for it."""
+        result = self.submit_many(kind, [Send(intent, fn, gas_limit, budget_wei)], block, fees)[0]
+        if isinstance(result, FundsError):
+            raise result
+        return result
+
+    def submit_many(
+        self,
+        kind: str,
+        sends: Sequence[Send],
+        block: int,
+        fees: Fees | None = None,
+        on_signed: Callable[[list[TxRecord]], None] | None = None,
+    ) -> list[TxRecord | FundsError | None]:
+        """Signs `sends` at consecutive nonces and broadcasts them in one JSON-RPC batch; per send
+        its record, a FundsError when the node says the account cannot pay, or None (dry run, or
+        refused after the retries). The records (and whatever `on_signed` writes) are stored in one
+        commit before anything leaves, so a crash mid-batch finds every transaction on restart.
+
+        Nonces stay gap-free: a send the node refuses is retried at its own nonce when the fix is
+        the fee, moved to a fresh nonce when its nonce was taken elsewhere, and when it cannot be
+        sent at all while later nonces were accepted, its nonce is filled by a zero-value transfer
+        to ourselves, so the transactions behind it are not stuck."""
+        if not sends:
+            return []
         if self.dry_run or self.account is None:
-            log.info("dry_run_skip_send intent=%s gas_limit=%d", intent, gas_limit)
-            return None
-        if self.nonce is None:
-            self.sync_nonce()
+            for send in sends:
+                log.info("dry_run_skip_send intent=%s gas_limit=%d", send.intent, send.gas_limit)
+            return [None] * len(sends)
+        start = self.nonce if self.nonce is not None else self.sync_nonce()
         fees = fees or self.current_fees()
-        call = raw_call(fn)
-        for attempt in range(3):
-            assert self.nonce is not None
-            tx_hash, raw = self._sign(call.to, call.data, self.nonce, gas_limit, fees)
-            try:
-                self._broadcast(raw)
-            except NodeRejected as rejected:
-                log.warning(
-                    "send_rejected intent=%s nonce=%d kind=%s attempt=%d",
-                    intent,
-                    self.nonce,
-                    rejected.kind,
-                    attempt + 1,
+        sends = self._never_below_the_queue(sends)
+        records = [self._signed(kind, send, start + i, fees, block) for i, send in enumerate(sends)]
+        with self.store.transaction():
+            for record in records:
+                self.store.add_tx(record)
+            if on_signed is not None:
+                on_signed(records)
+        rejections = self._broadcast_many([r.raw for r in records])
+        results: list[TxRecord | FundsError | None] = list(records)
+        refused = [i for i, rejected in enumerate(rejections) if rejected is not None]
+        self.nonce = start + len(sends)
+        accepted = [r.gas_limit for r, rejected in zip(records, rejections, strict=True) if rejected is None]
+        self._queue_gas_floor = max([self._queue_gas_floor, *accepted])
+        if refused:
+            with self.store.transaction():
+                for i in refused:
+                    self.store.delete_tx(records[i].hash)
+            self._after_refusals(kind, sends, records, rejections, refused, block, fees, results)
+        for result in results:
+            if isinstance(result, TxRecord):
+                self.sent += 1
+                log.info(
+                    "tx_sent intent=%s hash=%s nonce=%d max_fee_gwei=%.3f tip_gwei=%.3f gas_limit=%d",
+                    result.intent,
+                    result.hash,
+                    result.nonce,
+                    result.max_fee / GWEI,
+                    result.tip / GWEI,
+                    result.gas_limit,
                 )
-                if rejected.kind == "nonce_too_low":
-                    self.sync_nonce()
-                    continue
-                if rejected.kind == "replacement_underpriced":
-                    previous = self.nonce
-                    self.sync_nonce()
-                    if self.nonce == previous:
-                        fees = fees.bumped(self.fee_bump)
-                    continue
-                if rejected.kind == "fee_below_base":
-                    fees = fees.at_least(self.current_fees()).bumped(self.fee_bump)
-                    continue
-                if rejected.kind == "insufficient_funds":
-                    raise FundsError(f"account {self.address} cannot pay gas for {intent}") from None
-                raise
-            record = TxRecord(
-                hash=tx_hash,
-                nonce=self.nonce,
-                kind=kind,
-                intent=intent,
-                status=PENDING,
-                raw=raw,
-                max_fee=fees.max_fee,
-                tip=fees.tip,
-                gas_limit=gas_limit,
-                sent_block=block,
-                sent_ms=int(self.clock() * 1000),
-                note=f"budget_wei={budget_wei}",
+        return results
+
+    def _never_below_the_queue(self, sends: Sequence[Send]) -> list[Send]:
+        """`sends` with gas limits raised to the highest one before them in our queue, up to twice
+        their own (an outlier must not make every later transaction reserve its gas)."""
+        raised = []
+        highest = self._queue_gas_floor
+        for send in sends:
+            if send.gas_limit < highest <= QUEUE_GAS_RAISE_LIMIT * send.gas_limit:
+                send = replace(send, gas_limit=highest)
+            highest = max(highest, send.gas_limit)
+            raised.append(send)
+        return raised
+
+    def _after_refusals(
+        self,
+        kind: str,
+        sends: Sequence[Send],
+        records: list[TxRecord],
+        rejections: list[NodeRejected | None],
+        refused: list[int],
+        block: int,
+        fees: Fees,
+        results: list[TxRecord | FundsError | None],
+    ) -> None:
+        """Retries the refused sends of a batch, in nonce order, and leaves no nonce gap behind."""
+        used = {records[i].nonce for i, rejected in enumerate(rejections) if rejected is None}
+        moved: list[tuple[int, NodeRejected]] = []
+        holes: list[int] = []
+        for i in refused:
+            rejected = rejections[i]
+            assert rejected is not None
+            self._log_rejection(sends[i].intent, records[i].nonce, rejected, 1)
+            if rejected.kind in NONCE_TAKEN:
+                used.add(records[i].nonce)  # someone else's transaction holds it: no gap
+                moved.append((i, rejected))
+                continue
+            result = self._send_fixing(kind, sends[i], records[i].nonce, fees, block, rejected, pinned=True)
+            results[i] = result
+            if isinstance(result, TxRecord):
+                used.add(result.nonce)
+            else:
+                holes.append(records[i].nonce)
+        top = max(used, default=records[0].nonce - 1)
+        for nonce in holes:
+            if nonce < top:
+                self._fill_nonce(nonce, fees, block)
+        self.nonce = top + 1
+        for i, rejected in moved:
+            results[i] = self._send_fixing(
+                kind, sends[i], records[i].nonce, fees, block, rejected, pinned=False
             )
+
+    def _send_fixing(
+        self,
+        kind: str,
+        send: Send,
+        nonce: int,
+        fees: Fees,
+        block: int,
+        rejected: NodeRejected,
+        *,
+        pinned: bool,
+    ) -> TxRecord | FundsError | None:
+        """Up to two more attempts after `rejected`, each first fixing what the node complained of:
+        a taken nonce is resynced (unless `pinned`: then only the fee may change), an underpriced
+        replacement or a fee below the base fee is bumped. The record once sent, else why not."""
+        for attempt in (2, 3):
+            if rejected.kind == "insufficient_funds":
+                return FundsError(f"account {self.address} cannot pay gas for {send.intent}")
+            if rejected.kind in NONCE_TAKEN and not pinned:
+                previous = nonce
+                nonce = self.sync_nonce()
+                if rejected.kind == "replacement_underpriced" and nonce == previous:
+                    fees = fees.bumped(self.fee_bump)  # the node holds a transaction at our nonce
+            elif rejected.kind == "fee_below_base":
+                fees = fees.at_least(self.current_fees()).bumped(self.fee_bump)
+            else:
+                break
+            record = self._signed(kind, send, nonce, fees, block)
             self.store.add_tx(record)
-            self.nonce += 1
-            self.sent += 1
-            log.info(
-                "tx_sent intent=%s hash=%s nonce=%d max_fee_gwei=%.3f tip_gwei=%.3f gas_limit=%d",
-                intent,
-                tx_hash,
-                record.nonce,
-                fees.max_fee / GWEI,
-                fees.tip / GWEI,
-                gas_limit,
-            )
+            try:
+                self._broadcast(record.raw)
+            except NodeRejected as again:
+                self.store.delete_tx(record.hash)
+                self._log_rejection(send.intent, nonce, again, attempt)
+                rejected = again
+                continue
+            self.nonce = max(self.nonce or 0, nonce + 1)
+            self._queue_gas_floor = max(self._queue_gas_floor, record.gas_limit)
             return record
-        log.error("send_gave_up intent=%s", intent)
+        if rejected.kind == "insufficient_funds":
+            return FundsError(f"account {self.address} cannot pay gas for {send.intent}")
+        log.error("send_gave_up intent=%s nonce=%d kind=%s", send.intent, nonce, rejected.kind)
         return None
+
+    def _fill_nonce(self, nonce: int, fees: Fees, block: int) -> None:
+        """A zero-value transfer to ourselves at `nonce`, so that our accepted transactions with
+        higher nonces can be mined; followed like any other transaction."""
+        assert self.account is not None
+        filler = Send(f"fill:{nonce}", RawCall(self.account.address, "0x", ()), NONCE_FILL_GAS, 0)
+        record = self._signed("fill", filler, nonce, fees, block)
+        self.store.add_tx(record)
+        try:
+            self._broadcast(record.raw)
+        except NodeRejected as rejected:
+            self.store.delete_tx(record.hash)
+            log.error("nonce_gap nonce=%d kind=%s: later transactions wait for it", nonce, rejected.kind)
+            return
+        log.warning("nonce_filled nonce=%d hash=%s", nonce, record.hash)
+
+    def _log_rejection(self, intent: str, nonce: int, rejected: NodeRejected, attempt: int) -> None:
+        log.warning(
+            "send_rejected intent=%s nonce=%d kind=%s attempt=%d message=%r",
+            intent,
+            nonce,
+            rejected.kind,
+            attempt,
+            str(rejected)[:160],
+        )
 
     # following
 
     def poll(self, head: int) -> list[Outcome]:
         """Checks every pending transaction: mined with `confirmations` blocks (success or revert),
-        replaced, or stuck. One read of the confirmed nonce, then one batch of receipts for the
+        replaced, or stuck (no block took one of ours for `replace_after_blocks` blocks since it
+        was sent). One read of the confirmed nonce, then one batch of receipts for the
         nonces below it only: a nonce the chain has not reached cannot have been mined."""
         pending = self.store.txs(PENDING)
         if not pending:
+            self._queue_gas_floor = 0
             return []
         by_nonce: dict[int, list[TxRecord]] = {}
         for record in pending:
@@ -324,9 +511,30 @@ class Dispatcher:
         if self.account is not None:
             self.rpc.add()
             confirmed = self.w3.eth.get_transaction_count(self.account.address, "latest")
-        receipts = self._receipts(
-            [r.hash for n, records in by_nonce.items() if confirmed is None or n < confirmed for r in records]
+            if self._confirmed_seen is not None and confirmed > self._confirmed_seen:
+                self._queue_moved_block = head
+            self._confirmed_seen = confirmed
+        # The first and last transactions of our queue, which the node must still hold: a node may
+        # drop queued ones (Anvil drops the rest of a sender's queue when a later nonce fits a block
+        # its predecessor's gas limit did not).
+        queued = [n for n in by_nonce if confirmed is not None and n >= confirmed]
+        probes = (
+            [max(by_nonce[n], key=lambda r: r.sent_ms).hash for n in {min(queued), max(queued)}]
+            if queued
+            else []
         )
+        receipts, all_known = self._receipts(
+            [
+                r.hash
+                for n, records in by_nonce.items()
+                if confirmed is None or n < confirmed
+                for r in records
+            ],
+            probes,
+        )
+        if not all_known:
+            assert confirmed is not None
+            self._rebroadcast_queue(by_nonce, confirmed)
         seen_ms = int(self.clock() * 1000)
         outcomes: list[Outcome] = []
         for nonce, records in sorted(by_nonce.items()):
@@ -359,24 +567,43 @@ class Dispatcher:
                 log.warning("tx_dropped nonce=%d reason=nonce_used_elsewhere", nonce)
                 continue
             latest = max(records, key=lambda r: r.sent_ms)
-            if head - latest.sent_block >= self.replace_after_blocks:
+            # Waiting since it was sent or since our queue last moved, whichever is later: in a burst
+            # that fills blocks, the 600th transaction waits its turn and its fee is not the reason.
+            if head - max(latest.sent_block, self._queue_moved_block) >= self.replace_after_blocks:
                 self._replace(latest, head)
+        if len(outcomes) == len(by_nonce) and self.pending_count() == 0:
+            self._queue_gas_floor = 0
         return outcomes
 
-    def _receipts(self, hashes: list[str]) -> dict[str, Any]:
-        """Receipts of `hashes` in one batch, formatted as web3.py's get_transaction_receipt does;
-        None for a transaction not mined (or unknown to the node)."""
-        if not hashes:
-            return {}
+    def _receipts(self, hashes: list[str], probes: Sequence[str] = ()) -> tuple[dict[str, Any], bool]:
+        """Receipts of `hashes` in one batch, formatted as web3.py's get_transaction_receipt does
+        (None for a transaction not mined or unknown to the node); and whether the node knows every
+        transaction of `probes` (asked in the same batch; an error answer counts as known)."""
+        payload = [("eth_getTransactionReceipt", [h]) for h in hashes]
+        payload += [("eth_getTransactionByHash", [h]) for h in probes]
+        if not payload:
+            return {}, True
         self.rpc.add()
-        responses = send_batch(self.w3, [("eth_getTransactionReceipt", [h]) for h in hashes])
+        responses = send_batch(self.w3, payload)
+        answers = responses[len(hashes) :]
+        known = all(a.get("error") is not None or a.get("result") is not None for a in answers)
+        responses = responses[: len(hashes)]
         receipts: dict[str, Any] = {}
         for tx_hash, response in zip(hashes, responses, strict=True):
             if response.get("error"):
                 raise RuntimeError(f"eth_getTransactionReceipt({tx_hash}): {response['error']}")
             result = response.get("result")
             receipts[tx_hash] = AttributeDict.recursive(receipt_formatter(result)) if result else None
-        return receipts
+        return receipts, known
+
+    def _rebroadcast_queue(self, by_nonce: dict[int, list[TxRecord]], confirmed: int) -> None:
+        """The node forgot the next transaction of our queue: every pending one from there goes out
+        again (the same signed bytes, so the same hashes), in nonce order, in one batch."""
+        queue = [max(by_nonce[n], key=lambda r: r.sent_ms) for n in sorted(by_nonce) if n >= confirmed]
+        refused = [r for r in self._broadcast_many([r.raw for r in queue]) if r is not None]
+        log.warning(
+            "node_dropped_txs first_nonce=%d rebroadcast=%d refused=%d", confirmed, len(queue), len(refused)
+        )
 
     def _budget(self, record: TxRecord) -> int:
         note = record.note or ""
@@ -404,34 +631,22 @@ class Dispatcher:
                 )
             self._rebroadcast(record)
             return None
-        to, data = decode_call(record.raw)
-        tx_hash, raw = self._sign(to, data, record.nonce, record.gas_limit, fees)
+        to, data, value = decode_call(record.raw)
+        again = Send(record.intent, RawCall(to, data, ()), record.gas_limit, budget, value)
+        replacement = self._signed(record.kind, again, record.nonce, fees, head)
         try:
-            self._broadcast(raw)
+            self._broadcast(replacement.raw)
         except NodeRejected as rejected:
             log.warning("replacement_rejected hash=%s kind=%s", record.hash, rejected.kind)
             return None
-        replacement = TxRecord(
-            hash=tx_hash,
-            nonce=record.nonce,
-            kind=record.kind,
-            intent=record.intent,
-            status=PENDING,
-            raw=raw,
-            max_fee=fees.max_fee,
-            tip=fees.tip,
-            gas_limit=record.gas_limit,
-            sent_block=head,
-            sent_ms=int(self.clock() * 1000),
-            note=record.note,
-        )
-        self.store.add_tx(replacement)
-        self.store.update_tx(record.hash, status=REPLACED, replaced_by=tx_hash)
+        with self.store.transaction():
+            self.store.add_tx(replacement)
+            self.store.update_tx(record.hash, status=REPLACED, replaced_by=replacement.hash)
         self.replacements += 1
         log.info(
             "tx_replaced old=%s new=%s nonce=%d max_fee_gwei=%.3f tip_gwei=%.3f",
             record.hash,
-            tx_hash,
+            replacement.hash,
             record.nonce,
             fees.max_fee / GWEI,
             fees.tip / GWEI,

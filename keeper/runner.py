@@ -7,10 +7,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
 
 from web3 import Web3
 
@@ -19,7 +18,7 @@ from keeper.chain import ChainContext, revert_reason
 from keeper.config import Settings
 from keeper.contracts import erc20
 from keeper.discovery import Discovery, PriceUpdate, ScanResult
-from keeper.dispatch import Dispatcher, Outcome
+from keeper.dispatch import Dispatcher, Fees, Outcome, Send
 from keeper.errors import ConfigError, FundsError, KeeperError, SimulationError
 from keeper.metrics import Metrics
 from keeper.model import PoolModel, Reserve
@@ -27,7 +26,7 @@ from keeper.pool_reader import PoolReader, RpcCounter
 from keeper.recorder import Recorder
 from keeper.records import Detection
 from keeper.rpc_batch import RawCall
-from keeper.store import Store
+from keeper.store import Store, TxRecord
 from keeper.strategy import Decision, Opportunity, Strategy
 from keeper.subscriptions import ChainSubscriptions
 
@@ -440,7 +439,12 @@ class Keeper:
         native = self._native_price_usd()
         gas_limit = self.settings.gas_limit_liquidation
         gas_cost_usd = Decimal(fees.max_fee * gas_limit) / Decimal(10**18) * native
-        decisions = self.strategy.rank(self.model, candidates, self.caller, head, gas_cost_usd)
+        ranking = self.strategy.rank(self.model, candidates, self.caller, head, gas_cost_usd)
+        for user, reason in ranking.reverted.items():
+            report.skipped[user] = reason
+            self.metrics.skipped.labels(reason="simulation").inc()
+            log.info("preview_reverted user=%s reason=%s", user, reason)
+        decisions = ranking.decisions
         in_flight = self.store.in_flight_intents()
         balances: dict[str, int] = {}
         sendable: list[Decision] = []
@@ -477,6 +481,7 @@ class Keeper:
             if end > start
         ]
         for chunk, simulated in self._simulated(chunks):
+            ready: list[tuple[Decision, Send]] = []
             for (decision, fn), gas in zip(chunk, simulated, strict=True):
                 user = decision.opportunity.user
                 if isinstance(gas, SimulationError):
@@ -484,7 +489,12 @@ class Keeper:
                     self.metrics.skipped.labels(reason="simulation").inc()
                     log.info("simulation_reverted user=%s reason=%s", user, gas.reason)
                     continue
-                self._send_liquidation(decision, fn, gas, head, seen_ms, report, native, fees, wallet)
+                send = self._liquidation_send(decision.opportunity, fn, gas, native, fees.max_fee)
+                if not wallet.reserve(send.gas_limit):
+                    self._await_funds(user, "insufficient native balance", report)
+                    continue
+                ready.append((decision, send))
+            self._send_liquidations(ready, head, seen_ms, report, fees)
 
     def _simulated(
         self, chunks: list[list[tuple[Decision, RawCall]]]
@@ -525,68 +535,70 @@ class Keeper:
         balances[debt.asset] -= needed
         return True
 
-    def _send_liquidation(
+    def _liquidation_send(
+        self, opp: Opportunity, fn: RawCall, gas: int, native: Decimal, max_fee: int
+    ) -> Send:
+        """The transaction for a simulated liquidation: the estimate plus a margin as gas limit, and
+        as budget for replacements the expected revenue in ETH (at least twice the first fee)."""
+        gas_limit = min(int(gas * 1.25) + 20_000, max(self.settings.gas_limit_liquidation, gas + 20_000))
+        revenue_wei = int(opp.revenue_usd / native * 10**18) if native > 0 and opp.revenue_usd > 0 else 0
+        return Send(opp.intent, fn, gas_limit, max(revenue_wei, 2 * max_fee * gas_limit))
+
+    def _send_liquidations(
         self,
-        decision: Decision,
-        fn: Any,
-        gas: int,
+        ready: list[tuple[Decision, Send]],
         head: int,
         seen_ms: int,
         report: BlockReport,
-        native: Decimal,
-        fees: Any,
-        wallet: _GasWallet,
+        fees: Fees,
     ) -> None:
-        opp = decision.opportunity
-        gas_limit = min(int(gas * 1.25) + 20_000, max(self.settings.gas_limit_liquidation, gas + 20_000))
-        revenue_wei = int(opp.revenue_usd / native * 10**18) if native > 0 and opp.revenue_usd > 0 else 0
-        budget_wei = max(revenue_wei, 2 * fees.max_fee * gas_limit)
-        trigger = self._trigger_for(opp.user)
-        if not wallet.reserve(gas_limit):
-            self._await_funds(opp.user, "insufficient native balance", report)
+        """Sends one chunk of liquidations in one batch; their detections are stored in the same
+        commit as the transactions, before anything leaves."""
+        if not ready:
             return
-        try:
-            record = self.dispatcher.submit("liquidate", opp.intent, fn, gas_limit, budget_wei, head, fees)
-        except FundsError:  # the node counts what the balance check cannot, e.g. our other pending txs
-            self._await_funds(opp.user, "insufficient native balance", report)
-            return
-        submit_ms = self.now_ms()
-        detection = Detection(
-            user=opp.user,
-            collateral=opp.collateral.asset,
-            debt=opp.debt.asset,
-            trigger_asset=trigger.update.asset if trigger else None,
-            trigger_block=trigger.update.block if trigger else None,
-            trigger_price=trigger.update.price if trigger else None,
-            trigger_seen_ms=trigger.seen_ms if trigger else None,
-            trigger_block_ts=trigger.block_ts if trigger else None,
-            detect_block=head,
-            detect_ms=seen_ms,
-            submit_block=head,
-            submit_ms=submit_ms,
-            health_factor=opp.health_factor,
-            expected_profit_usd=str(opp.profit_usd),
-            reason=decision.reason,
+        triggers = [self._trigger_for(decision.opportunity.user) for decision, _ in ready]
+        now = self.now_ms()
+        detections = [_detection(d, t, head, seen_ms, now) for (d, _), t in zip(ready, triggers, strict=True)]
+
+        def keep_detections(records: list[TxRecord]) -> None:
+            submit_ms = self.now_ms()  # signed, about to leave
+            for i, record in enumerate(records):
+                detections[i] = replace(detections[i], submit_ms=submit_ms)
+                self.recorder.detected(record.hash, record.intent, detections[i])
+
+        results = self.dispatcher.submit_many(
+            "liquidate", [send for _, send in ready], head, fees, on_signed=keep_detections
         )
-        if trigger is not None:
-            self.metrics.detection_blocks.observe(head - trigger.update.block)
-            self.metrics.detection_ms.observe(submit_ms - trigger.seen_ms)
-        if record is None:
-            report.sent.append(f"dry-run:{opp.user}")
-            return
-        self.recorder.detected(record.hash, opp.intent, detection)
-        self.metrics.sent.labels(kind="liquidate").inc()
-        report.sent.append(record.hash)
-        log.info(
-            "liquidation_sent user=%s hf=%d collateral=%s debt=%s debt_to_repay=%d profit_usd=%.2f tx=%s",
-            opp.user,
-            opp.health_factor,
-            opp.collateral.symbol,
-            opp.debt.symbol,
-            opp.preview.debt_to_repay,
-            opp.profit_usd,
-            record.hash,
-        )
+        for i, ((decision, _), trigger, result) in enumerate(zip(ready, triggers, results, strict=True)):
+            opp = decision.opportunity
+            if isinstance(result, FundsError):  # the node counts what the wallet cannot, e.g. other txs
+                self._await_funds(opp.user, "insufficient native balance", report)
+                continue
+            dry_run = result is None and (self.settings.dry_run or self.ctx.account is None)
+            if result is None and not dry_run:
+                report.skipped[opp.user] = "refused by the node"
+                continue
+            detection = detections[i]
+            if trigger is not None:
+                self.metrics.detection_blocks.observe(head - trigger.update.block)
+                self.metrics.detection_ms.observe(detection.submit_ms - trigger.seen_ms)
+            if result is None:
+                report.sent.append(f"dry-run:{opp.user}")
+                continue
+            if result.hash not in self.recorder.detections:  # sent again after a refusal
+                self.recorder.detections[result.hash] = detection
+            self.metrics.sent.labels(kind="liquidate").inc()
+            report.sent.append(result.hash)
+            log.info(
+                "liquidation_sent user=%s hf=%d collateral=%s debt=%s debt_to_repay=%d profit_usd=%.2f tx=%s",
+                opp.user,
+                opp.health_factor,
+                opp.collateral.symbol,
+                opp.debt.symbol,
+                opp.preview.debt_to_repay,
+                opp.profit_usd,
+                result.hash,
+            )
 
     def _settle_deficits(self, head: int) -> None:
         assert self.model is not None
@@ -653,6 +665,29 @@ class Keeper:
             self.metrics.health.low_balance.remove("native")
             log.info("native_balance_restored address=%s eth=%s", self.ctx.account.address, eth)
         return balance
+
+
+def _detection(
+    decision: Decision, trigger: PriceSeen | None, head: int, seen_ms: int, submit_ms: int
+) -> Detection:
+    opp = decision.opportunity
+    return Detection(
+        user=opp.user,
+        collateral=opp.collateral.asset,
+        debt=opp.debt.asset,
+        trigger_asset=trigger.update.asset if trigger else None,
+        trigger_block=trigger.update.block if trigger else None,
+        trigger_price=trigger.update.price if trigger else None,
+        trigger_seen_ms=trigger.seen_ms if trigger else None,
+        trigger_block_ts=trigger.block_ts if trigger else None,
+        detect_block=head,
+        detect_ms=seen_ms,
+        submit_block=head,
+        submit_ms=submit_ms,
+        health_factor=opp.health_factor,
+        expected_profit_usd=str(opp.profit_usd),
+        reason=decision.reason,
+    )
 
 
 def liquidate_call(pool: str, opp: Opportunity) -> RawCall:

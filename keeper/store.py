@@ -173,6 +173,10 @@ class Store:
             [getattr(tx, n) for n in names],
         )
 
+    def delete_tx(self, tx_hash: str) -> None:
+        """Forgets a transaction the node refused: it never left, so there is nothing to follow."""
+        self._db.execute("DELETE FROM txs WHERE hash = ?", (tx_hash,))
+
     def update_tx(self, tx_hash: str, **changes: Any) -> None:
         sets = ", ".join(f"{k} = ?" for k in changes)
         self._db.execute(f"UPDATE txs SET {sets} WHERE hash = ?", [*changes.values(), tx_hash])

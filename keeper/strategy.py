@@ -63,6 +63,15 @@ class Decision:
     reason: str
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """The decisions for the users that can be liquidated, best first, and the revert reason of
+    each user that cannot (its every pair's preview reverted)."""
+
+    decisions: list[Decision]
+    reverted: dict[str, str]
+
+
 def usd(reserve: Reserve, amount: int) -> Decimal:
     return Decimal(pm.to_value(amount, reserve.decimals, reserve.price)) / Decimal(10**26)
 
@@ -120,10 +129,12 @@ class Strategy:
         caller: str,
         block: BlockIdentifier,
         gas_cost_usd: Decimal,
-    ) -> list[Decision]:
-        """Best pair per user, in liquidation order: highest profit first, riskiest first on ties."""
+    ) -> Ranking:
+        """Best pair per user, in liquidation order: highest profit first, riskiest first on ties;
+        and why, for each user none of whose pairs can be liquidated, the preview reverted."""
         previews = self.previews(model, users, caller, block)
         best: dict[str, Opportunity] = {}
+        reverted: dict[str, str] = {}
         for (user, cid, did), preview in previews.items():
             if not isinstance(preview, Preview):
                 log.debug(
@@ -133,6 +144,7 @@ class Strategy:
                     did,
                     preview,
                 )
+                reverted.setdefault(user, preview)
                 continue
             collateral, debt = model.reserves[cid], model.reserves[did]
             account = model.accounts[user]
@@ -160,7 +172,9 @@ class Strategy:
             if current is None or opportunity.profit_usd > current.profit_usd:
                 best[user] = opportunity
         ordered = sorted(best.values(), key=lambda o: (-o.profit_usd, o.health_factor))
-        return [self.decide(o) for o in ordered]
+        return Ranking(
+            [self.decide(o) for o in ordered], {u: r for u, r in reverted.items() if u not in best}
+        )
 
     def decide(self, opportunity: Opportunity) -> Decision:
         if opportunity.profit_usd >= self.min_profit_usd:

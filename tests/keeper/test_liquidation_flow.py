@@ -94,6 +94,23 @@ def test_dry_run_sends_nothing(devnet, tmp_path, keeper_key):
     assert devnet.health_factor(alice) < WAD
 
 
+def test_a_liquidation_that_would_revert_is_not_sent_and_the_error_is_named(devnet, keeper_key, tmp_path):
+    alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
+    keeper.start()
+    weth = devnet.token("WETH").address
+    devnet.owner.transact(devnet.pool.functions.setReservePaused(weth, True))
+    nonce_before = devnet.w3.eth.get_transaction_count(keeper.ctx.address)
+    devnet.set_price("WETH", 1900)
+
+    report = keeper.step()
+
+    assert report.candidates == [alice]
+    assert report.sent == []
+    assert report.skipped[alice] == f"ReservePaused('{weth.lower()}')"
+    assert devnet.w3.eth.get_transaction_count(keeper.ctx.address) == nonce_before
+
+
 def test_restart_resumes_from_checkpoint_and_sends_nothing_twice(devnet, keeper_key, tmp_path):
     alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
     db = tmp_path / "k.sqlite"

@@ -63,7 +63,9 @@ def test_custom_errors_decode_by_name():
         ("replacement transaction underpriced", "replacement_underpriced"),
         ("already known", "already_known"),
         ("insufficient funds for gas * price + value", "insufficient_funds"),
-        ("max fee per gas less than block base fee", "other"),
+        ("max fee per gas less than block base fee", "fee_below_base"),  # Anvil, geth
+        ("fee cap less than block base fee", "fee_below_base"),  # older geth
+        ("intrinsic gas too high", "other"),
     ],
 )
 def test_node_errors_are_classified(message, kind):
@@ -109,16 +111,16 @@ def test_percentiles_use_nearest_rank():
     assert percentile(list(range(1, 101)), 95) == 95
 
 
-def test_signed_transactions_decode_back_to_target_and_calldata():
+def test_signed_transactions_decode_back_to_target_calldata_and_value():
     from eth_account import Account
 
     from keeper.dispatch import decode_call
 
     account = Account.create()
-    base = {"to": "0x" + "11" * 20, "data": "0xabcdef", "value": 0, "gas": 50_000, "nonce": 3, "chainId": 1}
+    base = {"to": "0x" + "11" * 20, "data": "0xabcdef", "value": 5, "gas": 50_000, "nonce": 3, "chainId": 1}
     for fees in ({"gasPrice": 7}, {"maxFeePerGas": 9, "maxPriorityFeePerGas": 2, "type": 2}):
         raw = account.sign_transaction({**base, **fees}).raw_transaction.to_0x_hex()
-        assert decode_call(raw) == ("0x" + "11" * 20, "0xabcdef")
+        assert decode_call(raw) == ("0x" + "11" * 20, "0xabcdef", 5)
 
 
 def test_a_log_that_does_not_decode_is_logged_and_skipped(caplog):
