@@ -142,31 +142,44 @@ def test_a_burst_waiting_for_block_space_is_not_replaced_while_its_queue_moves(d
     assert {t.hash for t in keeper.store.txs(MINED)} == {r.hash for r in sent}
 
 
+def small_blocks(devnet, keeper_key, tmp_path):
+    """A keeper whose node mines by hand, in blocks of 100k gas (one approval with a 90k limit)."""
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
+    keeper.dispatcher.sync_nonce()
+    rpc(devnet, "evm_setAutomine", False)
+    rpc(devnet, "evm_setBlockGasLimit", hex(100_000))
+    return keeper, keeper.dispatcher
+
+
+def big_then_small(devnet, small_gas_limit: int) -> list[Send]:
+    sends = approvals(devnet, 5, gas_limit=small_gas_limit)
+    sends[0] = Send("test:first", sends[0].call, 80_000, 10**17)
+    sends[1] = Send("test:big", sends[1].call, 90_000, 10**17)
+    return sends
+
+
+def mine_and_poll_until_done(devnet, dispatcher, blocks: int) -> None:
+    for _ in range(blocks):
+        dispatcher.poll(devnet.w3.eth.block_number)
+        if dispatcher.pending_count() == 0:
+            return
+        rpc(devnet, "evm_mine")
+
+
 def test_transactions_the_node_drops_from_its_queue_are_sent_again_at_the_next_poll(
     devnet, keeper_key, tmp_path, caplog
 ):
-    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
-    dispatcher = keeper.dispatcher
-    dispatcher.sync_nonce()
-    rpc(devnet, "evm_setAutomine", False)
-    rpc(devnet, "evm_setBlockGasLimit", hex(100_000))
+    keeper, dispatcher = small_blocks(devnet, keeper_key, tmp_path)
     # Anvil builds a block by skipping a transaction whose gas limit no longer fits, then finds the
     # next, smaller one "nonce too high" and drops it from the pool with every later one. (Under
     # half the big one's limit, the small ones keep their own: see the next test.)
-    sends = approvals(devnet, 5, gas_limit=40_000)
-    sends[0] = Send("test:first", sends[0].call, 80_000, 10**17)
-    sends[1] = Send("test:big", sends[1].call, 90_000, 10**17)
-    sent = dispatcher.submit_many("test", sends, devnet.w3.eth.block_number)
+    sent = dispatcher.submit_many("test", big_then_small(devnet, 40_000), devnet.w3.eth.block_number)
     rpc(devnet, "evm_mine")
     known = [rpc(devnet, "eth_getTransactionByHash", r.hash) is not None for r in sent]
     assert known == [True, True, False, False, False]  # what the keeper has to recover from
 
     with caplog.at_level("WARNING"):
-        for _ in range(6):
-            dispatcher.poll(devnet.w3.eth.block_number)
-            if dispatcher.pending_count() == 0:
-                break
-            rpc(devnet, "evm_mine")
+        mine_and_poll_until_done(devnet, dispatcher, 6)
 
     assert "node_dropped_txs" in caplog.text
     assert {t.hash for t in keeper.store.txs(MINED)} == {r.hash for r in sent}
@@ -174,15 +187,8 @@ def test_transactions_the_node_drops_from_its_queue_are_sent_again_at_the_next_p
 
 
 def test_gas_limits_never_decrease_along_the_queue_so_the_node_keeps_it(devnet, keeper_key, tmp_path, caplog):
-    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
-    dispatcher = keeper.dispatcher
-    dispatcher.sync_nonce()
-    rpc(devnet, "evm_setAutomine", False)
-    rpc(devnet, "evm_setBlockGasLimit", hex(100_000))
-    sends = approvals(devnet, 5, gas_limit=50_000)
-    sends[0] = Send("test:first", sends[0].call, 80_000, 10**17)
-    sends[1] = Send("test:big", sends[1].call, 90_000, 10**17)
-    sent = dispatcher.submit_many("test", sends, devnet.w3.eth.block_number)
+    keeper, dispatcher = small_blocks(devnet, keeper_key, tmp_path)
+    sent = dispatcher.submit_many("test", big_then_small(devnet, 50_000), devnet.w3.eth.block_number)
     assert [r.gas_limit for r in sent] == [80_000, 90_000, 90_000, 90_000, 90_000]
     [later] = dispatcher.submit_many("test", approvals(devnet, 1, gas_limit=60_000), 0)
     assert later.gas_limit == 90_000  # the queue still holds the 90k ones
@@ -190,11 +196,7 @@ def test_gas_limits_never_decrease_along_the_queue_so_the_node_keeps_it(devnet, 
     assert all(rpc(devnet, "eth_getTransactionByHash", r.hash) is not None for r in [*sent, later])
 
     with caplog.at_level("WARNING"):
-        for _ in range(8):
-            dispatcher.poll(devnet.w3.eth.block_number)
-            if dispatcher.pending_count() == 0:
-                break
-            rpc(devnet, "evm_mine")
+        mine_and_poll_until_done(devnet, dispatcher, 8)
 
     assert "node_dropped_txs" not in caplog.text
     assert len(keeper.store.txs(MINED)) == 6
