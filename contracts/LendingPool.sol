@@ -349,41 +349,51 @@ contract LendingPool is ILendingPool, Ownable2Step {
         );
         _storeAccruedIndex(debtAsset, debtReserve, plan.debtIndex);
 
-        // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator.
+        // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator. Each slot is
+        // read and written once as a whole (`_loadPair`/`_storePair`): Solidity would re-read a slot per field and
+        // write `cash` and `totalSupplyShares` separately. Every new half fits 128 bits: it is a stored value minus
+        // at most itself, or checked by `toUint128`.
         uint256 supplySharesLeft;
         if (plan.userIsFeeReceiver) {
             DataTypes.Position storage fund = _creditedPosition(user, collateralAsset, collateralReserve);
             supplySharesLeft = fund.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares;
             fund.supplyShares = supplySharesLeft.toUint128();
         } else {
-            DataTypes.Position storage collateralPosition = _positions[user][collateralAsset];
-            supplySharesLeft = collateralPosition.supplyShares - amounts.collateralSharesToSeize;
-            collateralPosition.supplyShares = uint128(supplySharesLeft);
+            uint256 collateralPositionSlot = _positionSlot(user, collateralAsset);
+            (uint256 supplyShares, uint256 drawnShares) = _loadPair(collateralPositionSlot);
+            supplySharesLeft = supplyShares - amounts.collateralSharesToSeize;
+            _storePair(collateralPositionSlot, supplySharesLeft, drawnShares);
         }
         if (receiveShares) {
             DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
             liquidatorPosition.supplyShares = (liquidatorPosition.supplyShares + amounts.liquidatorShares).toUint128();
         } else {
-            uint256 cash = collateralReserve.cash;
+            uint256 balancesSlot = _reserveSlot(collateralReserve) + 2;
+            (uint256 cash, uint256 totalShares) = _loadPair(balancesSlot);
             if (plan.collateralToLiquidator > cash) revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
-            uint256 totalShares = collateralReserve.totalSupplyShares;
-            collateralReserve.cash = uint128(cash - plan.collateralToLiquidator);
-            collateralReserve.totalSupplyShares = uint128(totalShares - amounts.liquidatorShares);
+            _storePair(balancesSlot, cash - plan.collateralToLiquidator, totalShares - amounts.liquidatorShares);
         }
         if (supplySharesLeft == 0) {
             _userConfig[user] &= ~_collateralBit(collateralReserve.id);
             emit CollateralToggled(user, collateralAsset, false);
         }
 
-        // Debt side.
-        DataTypes.Position storage debtPosition = _positions[user][debtAsset];
-        uint256 drawnSharesLeft = debtPosition.drawnShares - amounts.debtSharesToRepay;
-        debtPosition.drawnShares = uint128(drawnSharesLeft);
-        uint256 totalDrawnShares = debtReserve.totalDrawnShares;
-        debtReserve.totalDrawnShares = uint128(totalDrawnShares - amounts.debtSharesToRepay);
-        uint256 debtCash = debtReserve.cash + amounts.debtToRepay;
-        debtReserve.cash = debtCash.toUint128();
-        if (drawnSharesLeft == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
+        // Debt side (the same slot-wise writes).
+        uint256 debtCash;
+        {
+            uint256 debtPositionSlot = _positionSlot(user, debtAsset);
+            (uint256 supplyShares, uint256 drawnShares) = _loadPair(debtPositionSlot);
+            uint256 drawnSharesLeft = drawnShares - amounts.debtSharesToRepay;
+            _storePair(debtPositionSlot, supplyShares, drawnSharesLeft);
+            uint256 debtSlot = _reserveSlot(debtReserve);
+            (uint256 totalDrawnShares, uint256 reserveDeficit) = _loadPair(debtSlot + 3);
+            _storePair(debtSlot + 3, totalDrawnShares - amounts.debtSharesToRepay, reserveDeficit);
+            uint256 totalSupplyShares;
+            (debtCash, totalSupplyShares) = _loadPair(debtSlot + 2);
+            debtCash += amounts.debtToRepay;
+            _storePair(debtSlot + 2, debtCash.toUint128(), totalSupplyShares);
+            if (drawnSharesLeft == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
+        }
 
         // No debt without collateral: write the rest off.
         if (plan.deficit) _reportDeficit(user);
@@ -934,6 +944,40 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 word = uint256(index) | (uint256(uint40(block.timestamp)) << 128) | (accruedFeeShares << 168);
         assembly ("memory-safe") {
             sstore(add(reserve.slot, 1), word)
+        }
+    }
+
+    /* STORAGE WORDS */
+
+    /// @dev The storage slot of `_positions[user][asset]`.
+    function _positionSlot(address user, address asset) private view returns (uint256 slot) {
+        DataTypes.Position storage position = _positions[user][asset];
+        assembly ("memory-safe") {
+            slot := position.slot
+        }
+    }
+
+    /// @dev The first storage slot of `reserve` (see `DataTypes.Reserve` for the four slots).
+    function _reserveSlot(DataTypes.Reserve storage reserve) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            slot := reserve.slot
+        }
+    }
+
+    /// @dev The low and high 128-bit halves of a slot holding two `uint128` fields (`Position`, slots 2 and 3 of
+    ///      `Reserve`), with one SLOAD.
+    function _loadPair(uint256 slot) private view returns (uint256 low, uint256 high) {
+        assembly ("memory-safe") {
+            let word := sload(slot)
+            low := and(word, 0xffffffffffffffffffffffffffffffff)
+            high := shr(128, word)
+        }
+    }
+
+    /// @dev Writes both halves of such a slot with one SSTORE; both must fit 128 bits.
+    function _storePair(uint256 slot, uint256 low, uint256 high) private {
+        assembly ("memory-safe") {
+            sstore(slot, or(low, shl(128, high)))
         }
     }
 
