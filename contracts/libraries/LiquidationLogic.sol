@@ -64,10 +64,14 @@ library LiquidationLogic {
         uint256 liquidationBonusFactor
     ) internal pure returns (uint256) {
         if (healthFactor <= healthFactorForMaxBonus) return maxLiquidationBonus;
-        uint256 minBonus = (maxLiquidationBonus - BPS) * liquidationBonusFactor / BPS + BPS;
-        if (healthFactor >= WAD) return minBonus;
-        return minBonus
-            + (maxLiquidationBonus - minBonus) * (WAD - healthFactor) / (WAD - healthFactorForMaxBonus);
+        // Unchecked: 1e4 <= maxLB < 2**16, bonusFactor <= 1e4, so minBonus <= maxLB, and
+        // hfForMaxBonus < HF < 1e18 in the last line: every term is small and non-negative.
+        unchecked {
+            uint256 minBonus = (maxLiquidationBonus - BPS) * liquidationBonusFactor / BPS + BPS;
+            if (healthFactor >= WAD) return minBonus;
+            return minBonus
+                + (maxLiquidationBonus - minBonus) * (WAD - healthFactor) / (WAD - healthFactorForMaxBonus);
+        }
     }
 
     /// @notice Debt (asset units times RAY, rounded up) whose repayment brings the health factor to
@@ -86,11 +90,16 @@ library LiquidationLogic {
         uint256 collateralFactor
     ) internal pure returns (uint256) {
         if (healthFactor >= targetHealthFactor) return 0;
-        uint256 liquidationPenalty = liquidationBonus * collateralFactor * 1e10;
-        return totalDebtValueRay.mulDivUp(
-            10 ** debtDecimals * (targetHealthFactor - healthFactor),
-            (targetHealthFactor - liquidationPenalty) * debtPrice * WAD
-        );
+        // Unchecked: LB and CF are uint16 BPS, debtDecimals <= 18, HF < THF <= 2**64, and LP < 1e18 <= THF.
+        // The product with the price stays checked.
+        uint256 numerator;
+        uint256 penaltyGap;
+        unchecked {
+            uint256 liquidationPenalty = liquidationBonus * collateralFactor * 1e10;
+            numerator = 10 ** debtDecimals * (targetHealthFactor - healthFactor);
+            penaltyGap = targetHealthFactor - liquidationPenalty;
+        }
+        return totalDebtValueRay.mulDivUp(numerator, penaltyGap * debtPrice * WAD);
     }
 
     /// @notice Debt shares to repay: min(ceil(T / I), floor(debtToCover * RAY / I), D), then the
@@ -158,8 +167,11 @@ library LiquidationLogic {
         pure
         returns (uint256 feeShares, uint256 liquidatorShares)
     {
-        feeShares = collateralShares.mulDivUp(liquidationFee * (liquidationBonus - BPS), liquidationBonus * BPS);
-        liquidatorShares = collateralShares - feeShares;
+        // Unchecked: fee <= 1e4 <= LB < 2**16, and fee * (LB - 1e4) < LB * 1e4, so feeShares <= cs.
+        unchecked {
+            feeShares = collateralShares.mulDivUp(liquidationFee * (liquidationBonus - BPS), liquidationBonus * BPS);
+            liquidatorShares = collateralShares - feeShares;
+        }
     }
 
     /// @notice Whether the liquidation leaves the user with debt and no active collateral, so that all
@@ -244,7 +256,10 @@ library LiquidationLogic {
     /// @dev Whether seizing `cs` of the user's collateral shares leaves a remainder worth less than $1,000.
     function _leavesCollateralDust(Params memory p, uint256 cs) private pure returns (bool) {
         if (cs >= p.supplyShares) return false;
-        uint256 remaining = (p.supplyShares - cs).toAssetsDown(p.collateralTotalAssets, p.collateralTotalShares);
+        uint256 remaining;
+        unchecked {
+            remaining = (p.supplyShares - cs).toAssetsDown(p.collateralTotalAssets, p.collateralTotalShares);
+        }
         return ValueLib.toValue(remaining, p.collateralDecimals, p.collateralPrice) < DUST_LIQUIDATION_THRESHOLD;
     }
 }
