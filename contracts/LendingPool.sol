@@ -333,10 +333,28 @@ contract LendingPool is ILendingPool, Ownable2Step {
         address user,
         uint256 debtToCover,
         bool receiveShares
-    ) external nonReentrant returns (uint256 debtRepaid, uint256 collateralSeized) {
+    ) external returns (uint256 debtRepaid, uint256 collateralSeized) {
+        // `nonReentrant`, written out so that the plan gets the fee receiver from the word the lock read.
+        uint256 unlocked = _feeReceiverAndLock;
+        if (unlocked & LOCKED != 0) revert Errors.ReentrancyGuardReentrantCall();
+        _feeReceiverAndLock = unlocked | LOCKED;
+        (debtRepaid, collateralSeized) =
+            _liquidate(collateralAsset, debtAsset, user, debtToCover, receiveShares, address(uint160(unlocked)));
+        _feeReceiverAndLock = unlocked;
+    }
+
+    /// @dev `liquidate` under the lock; `fund` is the fee receiver.
+    function _liquidate(
+        address collateralAsset,
+        address debtAsset,
+        address user,
+        uint256 debtToCover,
+        bool receiveShares,
+        address fund
+    ) private returns (uint256, uint256) {
         // Validate, price and compute (a view shared with previewLiquidation).
         LiquidationPlan memory plan =
-            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, receiveShares, msg.sender);
+            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, receiveShares, msg.sender, fund);
         LiquidationLogic.Amounts memory amounts = plan.amounts;
         DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
         DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
@@ -352,16 +370,22 @@ contract LendingPool is ILendingPool, Ownable2Step {
         // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator. Each slot is
         // read and written once as a whole (`_loadPair`/`_storePair`): Solidity would re-read a slot per field and
         // write `cash` and `totalSupplyShares` separately. Every new half fits 128 bits: it is a stored value minus
-        // at most itself, or checked by `toUint128`.
+        // at most itself, or checked by `toUint128`. The subtractions are unchecked: the plan caps the seized shares
+        // by the user's (its position plus, for the fee receiver, the accrued fee shares just credited) and the
+        // repaid shares by its drawn shares, which the reserve totals include; feeShares <= seized shares.
         uint256 supplySharesLeft;
         if (plan.userIsFeeReceiver) {
-            DataTypes.Position storage fund = _creditedPosition(user, collateralAsset, collateralReserve);
-            supplySharesLeft = fund.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares;
-            fund.supplyShares = supplySharesLeft.toUint128();
+            DataTypes.Position storage fundPosition = _creditedPosition(user, collateralAsset, collateralReserve);
+            unchecked {
+                supplySharesLeft = fundPosition.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares;
+            }
+            fundPosition.supplyShares = supplySharesLeft.toUint128();
         } else {
             uint256 collateralPositionSlot = _positionSlot(user, collateralAsset);
             (uint256 supplyShares, uint256 drawnShares) = _loadPair(collateralPositionSlot);
-            supplySharesLeft = supplyShares - amounts.collateralSharesToSeize;
+            unchecked {
+                supplySharesLeft = supplyShares - amounts.collateralSharesToSeize;
+            }
             _storePair(collateralPositionSlot, supplySharesLeft, drawnShares);
         }
         if (receiveShares) {
@@ -371,7 +395,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
             uint256 balancesSlot = _reserveSlot(collateralReserve) + 2;
             (uint256 cash, uint256 totalShares) = _loadPair(balancesSlot);
             if (plan.collateralToLiquidator > cash) revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
-            _storePair(balancesSlot, cash - plan.collateralToLiquidator, totalShares - amounts.liquidatorShares);
+            unchecked {
+                _storePair(balancesSlot, cash - plan.collateralToLiquidator, totalShares - amounts.liquidatorShares);
+            }
         }
         if (supplySharesLeft == 0) {
             _userConfig[user] &= ~_collateralBit(collateralReserve.id);
@@ -383,14 +409,20 @@ contract LendingPool is ILendingPool, Ownable2Step {
         {
             uint256 debtPositionSlot = _positionSlot(user, debtAsset);
             (uint256 supplyShares, uint256 drawnShares) = _loadPair(debtPositionSlot);
-            uint256 drawnSharesLeft = drawnShares - amounts.debtSharesToRepay;
+            uint256 drawnSharesLeft;
+            unchecked {
+                drawnSharesLeft = drawnShares - amounts.debtSharesToRepay;
+            }
             _storePair(debtPositionSlot, supplyShares, drawnSharesLeft);
             uint256 debtSlot = _reserveSlot(debtReserve);
             (uint256 totalDrawnShares, uint256 reserveDeficit) = _loadPair(debtSlot + 3);
-            _storePair(debtSlot + 3, totalDrawnShares - amounts.debtSharesToRepay, reserveDeficit);
             uint256 totalSupplyShares;
-            (debtCash, totalSupplyShares) = _loadPair(debtSlot + 2);
-            debtCash += amounts.debtToRepay;
+            unchecked {
+                _storePair(debtSlot + 3, totalDrawnShares - amounts.debtSharesToRepay, reserveDeficit);
+                (debtCash, totalSupplyShares) = _loadPair(debtSlot + 2);
+                // uint128 cash plus a repayment of uint128 shares times an index: cannot overflow 256 bits.
+                debtCash += amounts.debtToRepay;
+            }
             _storePair(debtSlot + 2, debtCash.toUint128(), totalSupplyShares);
             if (drawnSharesLeft == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
         }
@@ -417,7 +449,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         view
         returns (DataTypes.LiquidationPreview memory preview)
     {
-        LiquidationPlan memory plan = _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender);
+        LiquidationPlan memory plan =
+            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender, feeReceiver());
         if (plan.collateralToLiquidator > _reserves[collateralAsset].cash) {
             revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, _reserves[collateralAsset].cash);
         }
@@ -440,7 +473,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         address user,
         uint256 debtToCover,
         bool receiveShares,
-        address liquidator
+        address liquidator,
+        address fund
     ) internal view returns (LiquidationPlan memory plan) {
         DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
         DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
@@ -450,7 +484,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (debtToCover == 0) revert Errors.InvalidDebtToCover();
         if (collateralReserve.paused) revert Errors.ReservePaused(collateralAsset);
         if (debtReserve.paused) revert Errors.ReservePaused(debtAsset);
-        plan.userIsFeeReceiver = user == feeReceiver();
+        plan.userIsFeeReceiver = user == fund;
         uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
         if (plan.userIsFeeReceiver) supplyShares += collateralReserve.accruedFeeShares;
         uint256 drawnShares = _positions[user][debtAsset].drawnShares;
@@ -515,12 +549,15 @@ contract LendingPool is ILendingPool, Ownable2Step {
         plan.collateralToLiquidator =
             plan.amounts.liquidatorShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
         plan.protocolFee = plan.amounts.feeShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
-        plan.deficit = LiquidationLogic.isDeficit(
-            supplyShares - plan.amounts.collateralSharesToSeize,
-            account.activeCollateralCount,
-            drawnShares - plan.amounts.debtSharesToRepay,
-            account.borrowCount
-        );
+        // Unchecked: the amounts never exceed the user's shares (`calculateAmounts` caps both).
+        unchecked {
+            plan.deficit = LiquidationLogic.isDeficit(
+                supplyShares - plan.amounts.collateralSharesToSeize,
+                account.activeCollateralCount,
+                drawnShares - plan.amounts.debtSharesToRepay,
+                account.borrowCount
+            );
+        }
     }
 
     /// @dev Emits `LiquidationCall` (a function of its own to keep `liquidate`'s stack small).
@@ -813,7 +850,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         view
         returns (DataTypes.AccountData memory data)
     {
-        for (uint256 id; config != 0; ++id) {
+        // Unchecked: `id` < 128, the counters count reserves, and a uint128 position plus uint88 fee shares fits;
+        // the value sums and every product with a price or an accrued index stay checked.
+        for (uint256 id; config != 0; ) {
             if (config & 3 != 0) {
                 ReserveSnapshot memory snapshot = cache[id];
                 address asset = snapshot.asset;
@@ -822,7 +861,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
                 DataTypes.Position storage position = _positions[user][asset];
                 uint256 supplyShares = position.supplyShares;
                 uint256 drawnShares = position.drawnShares;
-                if (isFeeReceiver) supplyShares += reserve.accruedFeeShares;
+                if (isFeeReceiver) {
+                    unchecked {
+                        supplyShares += reserve.accruedFeeShares;
+                    }
+                }
                 uint256 collateralFactor = reserve.collateralFactor;
                 bool isCollateral = config & 2 != 0 && supplyShares > 0 && collateralFactor > 0;
                 bool isBorrowing = config & 1 != 0;
@@ -838,16 +881,23 @@ contract LendingPool is ILendingPool, Ownable2Step {
                         );
                         data.totalCollateralValue += value;
                         data.weightedCollateralValue += value * collateralFactor;
-                        ++data.activeCollateralCount;
+                        unchecked {
+                            ++data.activeCollateralCount;
+                        }
                     }
                     if (isBorrowing) {
                         if (index == 0) index = _snapshotIndex(snapshot, reserve);
                         data.totalDebtValueRay += ValueLib.toValue(drawnShares * index, reserve.decimals, price);
-                        ++data.borrowCount;
+                        unchecked {
+                            ++data.borrowCount;
+                        }
                     }
                 }
             }
             config >>= 2;
+            unchecked {
+                ++id;
+            }
         }
         data.healthFactor = data.totalDebtValueRay == 0
             ? type(uint256).max
@@ -870,7 +920,10 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 lastUpdate = reserve.lastUpdate;
         // `<=` rather than `==`: some nodes run historical eth_calls with an earlier timestamp.
         if (block.timestamp <= lastUpdate) return index;
-        uint256 elapsed = block.timestamp - lastUpdate;
+        uint256 elapsed;
+        unchecked {
+            elapsed = block.timestamp - lastUpdate;
+        }
         uint256 rate = InterestRateLib.borrowRateRay(
             reserve, reserve.cash, uint256(reserve.totalDrawnShares).rayMulDown(index)
         );
@@ -886,14 +939,20 @@ contract LendingPool is ILendingPool, Ownable2Step {
     {
         index = reserve.borrowIndex;
         uint256 lastUpdate = reserve.lastUpdate;
-        uint256 elapsed = block.timestamp > lastUpdate ? block.timestamp - lastUpdate : 0;
+        uint256 elapsed;
+        unchecked {
+            elapsed = block.timestamp > lastUpdate ? block.timestamp - lastUpdate : 0;
+        }
         uint256 cash = reserve.cash;
         uint256 drawnShares = reserve.totalDrawnShares;
         if (elapsed != 0) {
             uint256 rate = InterestRateLib.borrowRateRay(reserve, cash, drawnShares.rayMulDown(index));
             index = InterestRateLib.accrueIndex(index, rate, elapsed);
         }
-        totalAssets = cash + drawnShares.rayMulDown(index) + reserve.deficit;
+        // Unchecked: uint128 cash and deficit, and uint128 shares times an index below 2**192 over RAY.
+        unchecked {
+            totalAssets = cash + drawnShares.rayMulDown(index) + reserve.deficit;
+        }
     }
 
     /// @dev Accrues interest to now and stores it.
@@ -925,7 +984,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
         internal
     {
         uint256 storedIndex = reserve.borrowIndex;
-        uint256 accruedFeeShares = reserve.accruedFeeShares + feeShares;
+        uint256 accruedFeeShares;
+        // Unchecked: uint88 plus fee shares, which are at most a uint128 position's.
+        unchecked {
+            accruedFeeShares = reserve.accruedFeeShares + feeShares;
+        }
         if (reserve.lastUpdate == block.timestamp && feeShares == 0) return;
         // Accrued already in this block, the index is the stored one.
         if (index != storedIndex) emit InterestAccrued(asset, index);
