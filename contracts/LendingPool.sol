@@ -880,14 +880,15 @@ contract LendingPool is ILendingPool, Ownable2Step {
                             supplyShares.toAssetsDown(totalAssets, reserve.totalSupplyShares), reserve.decimals, price
                         );
                         data.totalCollateralValue += value;
-                        data.weightedCollateralValue += value * collateralFactor;
+                        data.weightedCollateralValue += MathLib.mul2(value, collateralFactor);
                         unchecked {
                             ++data.activeCollateralCount;
                         }
                     }
                     if (isBorrowing) {
                         if (index == 0) index = _snapshotIndex(snapshot, reserve);
-                        data.totalDebtValueRay += ValueLib.toValue(drawnShares * index, reserve.decimals, price);
+                        data.totalDebtValueRay +=
+                            ValueLib.toValue(MathLib.mul2(drawnShares, index), reserve.decimals, price);
                         unchecked {
                             ++data.borrowCount;
                         }

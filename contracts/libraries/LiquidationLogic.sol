@@ -99,7 +99,7 @@ library LiquidationLogic {
             numerator = 10 ** debtDecimals * (targetHealthFactor - healthFactor);
             penaltyGap = targetHealthFactor - liquidationPenalty;
         }
-        return totalDebtValueRay.mulDivUp(numerator, penaltyGap * debtPrice * WAD);
+        return totalDebtValueRay.mulDivUp(numerator, MathLib.mul3(penaltyGap, debtPrice, WAD));
     }
 
     /// @notice Debt shares to repay: min(ceil(T / I), floor(debtToCover * RAY / I), D), then the
@@ -121,7 +121,7 @@ library LiquidationLogic {
         debtShares = debtShares.min(drawnShares);
         if (
             debtShares < drawnShares
-                && ValueLib.toValue((drawnShares - debtShares) * borrowIndex, debtDecimals, debtPrice)
+                && ValueLib.toValue(MathLib.mul2(drawnShares - debtShares, borrowIndex), debtDecimals, debtPrice)
                     < DUST_LIQUIDATION_THRESHOLD * RAY
         ) {
             debtShares = drawnShares;
@@ -139,9 +139,16 @@ library LiquidationLogic {
         uint256 collateralDecimals,
         uint256 liquidationBonus
     ) internal pure returns (uint256) {
-        return (debtShares * borrowIndex).mulDivDown(
-            debtPrice * 10 ** collateralDecimals * liquidationBonus,
-            collateralPrice * 10 ** debtDecimals * (BPS * RAY)
+        // Checked products (`MathLib.mul2`/`mul3`); the decimal scales are unchecked (decimals <= 18).
+        uint256 collateralUnit;
+        uint256 debtUnit;
+        unchecked {
+            collateralUnit = 10 ** collateralDecimals;
+            debtUnit = 10 ** debtDecimals;
+        }
+        return MathLib.mul2(debtShares, borrowIndex).mulDivDown(
+            MathLib.mul3(debtPrice, collateralUnit, liquidationBonus),
+            MathLib.mul3(collateralPrice, debtUnit, BPS * RAY)
         );
     }
 
@@ -155,8 +162,15 @@ library LiquidationLogic {
         uint256 collateralDecimals,
         uint256 liquidationBonus
     ) internal pure returns (uint256) {
+        uint256 collateralUnit;
+        uint256 debtUnit;
+        unchecked {
+            collateralUnit = 10 ** collateralDecimals;
+            debtUnit = 10 ** debtDecimals;
+        }
         return collateralAssets.mulDivUp(
-            collateralPrice * 10 ** debtDecimals * (BPS * RAY), debtPrice * 10 ** collateralDecimals * liquidationBonus
+            MathLib.mul3(collateralPrice, debtUnit, BPS * RAY),
+            MathLib.mul3(debtPrice, collateralUnit, liquidationBonus)
         );
     }
 

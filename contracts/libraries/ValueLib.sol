@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {MathLib} from "./MathLib.sol";
+
 /// @title ValueLib
 /// @notice Converts token amounts to USD value, with $1 = 1e26, from 8-decimal prices.
 library ValueLib {
@@ -14,6 +16,6 @@ library ValueLib {
         unchecked {
             scale = 10 ** (18 - decimals);
         }
-        return amount * price * scale;
+        return MathLib.mul3(amount, price, scale);
     }
 }
