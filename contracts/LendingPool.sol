@@ -333,10 +333,28 @@ contract LendingPool is ILendingPool, Ownable2Step {
         address user,
         uint256 debtToCover,
         bool receiveShares
-    ) external nonReentrant returns (uint256 debtRepaid, uint256 collateralSeized) {
+    ) external returns (uint256 debtRepaid, uint256 collateralSeized) {
+        // `nonReentrant`, written out so that the plan gets the fee receiver from the word the lock read.
+        uint256 unlocked = _feeReceiverAndLock;
+        if (unlocked & LOCKED != 0) revert Errors.ReentrancyGuardReentrantCall();
+        _feeReceiverAndLock = unlocked | LOCKED;
+        (debtRepaid, collateralSeized) =
+            _liquidate(collateralAsset, debtAsset, user, debtToCover, receiveShares, address(uint160(unlocked)));
+        _feeReceiverAndLock = unlocked;
+    }
+
+    /// @dev `liquidate` under the lock; `fund` is the fee receiver.
+    function _liquidate(
+        address collateralAsset,
+        address debtAsset,
+        address user,
+        uint256 debtToCover,
+        bool receiveShares,
+        address fund
+    ) private returns (uint256, uint256) {
         // Validate, price and compute (a view shared with previewLiquidation).
         LiquidationPlan memory plan =
-            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, receiveShares, msg.sender);
+            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, receiveShares, msg.sender, fund);
         LiquidationLogic.Amounts memory amounts = plan.amounts;
         DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
         DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
@@ -349,41 +367,65 @@ contract LendingPool is ILendingPool, Ownable2Step {
         );
         _storeAccruedIndex(debtAsset, debtReserve, plan.debtIndex);
 
-        // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator.
+        // Collateral side: the user's shares go to the fee receiver and to (or through) the liquidator. Each slot is
+        // read and written once as a whole (`_loadPair`/`_storePair`): Solidity would re-read a slot per field and
+        // write `cash` and `totalSupplyShares` separately. Every new half fits 128 bits: it is a stored value minus
+        // at most itself, or checked by `toUint128`. The subtractions are unchecked: the plan caps the seized shares
+        // by the user's (its position plus, for the fee receiver, the accrued fee shares just credited) and the
+        // repaid shares by its drawn shares, which the reserve totals include; feeShares <= seized shares.
         uint256 supplySharesLeft;
         if (plan.userIsFeeReceiver) {
-            DataTypes.Position storage fund = _creditedPosition(user, collateralAsset, collateralReserve);
-            supplySharesLeft = fund.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares;
-            fund.supplyShares = supplySharesLeft.toUint128();
+            DataTypes.Position storage fundPosition = _creditedPosition(user, collateralAsset, collateralReserve);
+            unchecked {
+                supplySharesLeft = fundPosition.supplyShares - amounts.collateralSharesToSeize + amounts.feeShares;
+            }
+            fundPosition.supplyShares = supplySharesLeft.toUint128();
         } else {
-            DataTypes.Position storage collateralPosition = _positions[user][collateralAsset];
-            supplySharesLeft = collateralPosition.supplyShares - amounts.collateralSharesToSeize;
-            collateralPosition.supplyShares = uint128(supplySharesLeft);
+            uint256 collateralPositionSlot = _positionSlot(user, collateralAsset);
+            (uint256 supplyShares, uint256 drawnShares) = _loadPair(collateralPositionSlot);
+            unchecked {
+                supplySharesLeft = supplyShares - amounts.collateralSharesToSeize;
+            }
+            _storePair(collateralPositionSlot, supplySharesLeft, drawnShares);
         }
         if (receiveShares) {
             DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
             liquidatorPosition.supplyShares = (liquidatorPosition.supplyShares + amounts.liquidatorShares).toUint128();
         } else {
-            uint256 cash = collateralReserve.cash;
+            uint256 balancesSlot = _reserveSlot(collateralReserve) + 2;
+            (uint256 cash, uint256 totalShares) = _loadPair(balancesSlot);
             if (plan.collateralToLiquidator > cash) revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
-            uint256 totalShares = collateralReserve.totalSupplyShares;
-            collateralReserve.cash = uint128(cash - plan.collateralToLiquidator);
-            collateralReserve.totalSupplyShares = uint128(totalShares - amounts.liquidatorShares);
+            unchecked {
+                _storePair(balancesSlot, cash - plan.collateralToLiquidator, totalShares - amounts.liquidatorShares);
+            }
         }
         if (supplySharesLeft == 0) {
             _userConfig[user] &= ~_collateralBit(collateralReserve.id);
             emit CollateralToggled(user, collateralAsset, false);
         }
 
-        // Debt side.
-        DataTypes.Position storage debtPosition = _positions[user][debtAsset];
-        uint256 drawnSharesLeft = debtPosition.drawnShares - amounts.debtSharesToRepay;
-        debtPosition.drawnShares = uint128(drawnSharesLeft);
-        uint256 totalDrawnShares = debtReserve.totalDrawnShares;
-        debtReserve.totalDrawnShares = uint128(totalDrawnShares - amounts.debtSharesToRepay);
-        uint256 debtCash = debtReserve.cash + amounts.debtToRepay;
-        debtReserve.cash = debtCash.toUint128();
-        if (drawnSharesLeft == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
+        // Debt side (the same slot-wise writes).
+        uint256 debtCash;
+        {
+            uint256 debtPositionSlot = _positionSlot(user, debtAsset);
+            (uint256 supplyShares, uint256 drawnShares) = _loadPair(debtPositionSlot);
+            uint256 drawnSharesLeft;
+            unchecked {
+                drawnSharesLeft = drawnShares - amounts.debtSharesToRepay;
+            }
+            _storePair(debtPositionSlot, supplyShares, drawnSharesLeft);
+            uint256 debtSlot = _reserveSlot(debtReserve);
+            (uint256 totalDrawnShares, uint256 reserveDeficit) = _loadPair(debtSlot + 3);
+            uint256 totalSupplyShares;
+            unchecked {
+                _storePair(debtSlot + 3, totalDrawnShares - amounts.debtSharesToRepay, reserveDeficit);
+                (debtCash, totalSupplyShares) = _loadPair(debtSlot + 2);
+                // uint128 cash plus a repayment of uint128 shares times an index: cannot overflow 256 bits.
+                debtCash += amounts.debtToRepay;
+            }
+            _storePair(debtSlot + 2, debtCash.toUint128(), totalSupplyShares);
+            if (drawnSharesLeft == 0) _userConfig[user] &= ~_borrowingBit(debtReserve.id);
+        }
 
         // No debt without collateral: write the rest off.
         if (plan.deficit) _reportDeficit(user);
@@ -407,7 +449,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         view
         returns (DataTypes.LiquidationPreview memory preview)
     {
-        LiquidationPlan memory plan = _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender);
+        LiquidationPlan memory plan =
+            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender, feeReceiver());
         if (plan.collateralToLiquidator > _reserves[collateralAsset].cash) {
             revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, _reserves[collateralAsset].cash);
         }
@@ -430,7 +473,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         address user,
         uint256 debtToCover,
         bool receiveShares,
-        address liquidator
+        address liquidator,
+        address fund
     ) internal view returns (LiquidationPlan memory plan) {
         DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
         DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
@@ -440,7 +484,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (debtToCover == 0) revert Errors.InvalidDebtToCover();
         if (collateralReserve.paused) revert Errors.ReservePaused(collateralAsset);
         if (debtReserve.paused) revert Errors.ReservePaused(debtAsset);
-        plan.userIsFeeReceiver = user == feeReceiver();
+        plan.userIsFeeReceiver = user == fund;
         uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
         if (plan.userIsFeeReceiver) supplyShares += collateralReserve.accruedFeeShares;
         uint256 drawnShares = _positions[user][debtAsset].drawnShares;
@@ -505,15 +549,20 @@ contract LendingPool is ILendingPool, Ownable2Step {
         plan.collateralToLiquidator =
             plan.amounts.liquidatorShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
         plan.protocolFee = plan.amounts.feeShares.toAssetsDown(collateralTotalAssets, collateralTotalShares);
-        plan.deficit = LiquidationLogic.isDeficit(
-            supplyShares - plan.amounts.collateralSharesToSeize,
-            account.activeCollateralCount,
-            drawnShares - plan.amounts.debtSharesToRepay,
-            account.borrowCount
-        );
+        // Unchecked: the amounts never exceed the user's shares (`calculateAmounts` caps both).
+        unchecked {
+            plan.deficit = LiquidationLogic.isDeficit(
+                supplyShares - plan.amounts.collateralSharesToSeize,
+                account.activeCollateralCount,
+                drawnShares - plan.amounts.debtSharesToRepay,
+                account.borrowCount
+            );
+        }
     }
 
-    /// @dev Emits `LiquidationCall` (a function of its own to keep `liquidate`'s stack small).
+    /// @dev Emits `LiquidationCall` (a function of its own to keep `liquidate`'s stack small). Encoded by hand, the
+    ///      ABI encoding of `emit` is the same seven static words (~75 gas more under viaIR): the addresses come
+    ///      from validated calldata and `receiveShares` is a clean bool, so every word is already canonical.
     function _emitLiquidationCall(
         address collateralAsset,
         address debtAsset,
@@ -521,18 +570,23 @@ contract LendingPool is ILendingPool, Ownable2Step {
         LiquidationPlan memory plan,
         bool receiveShares
     ) internal {
-        emit LiquidationCall(
-            collateralAsset,
-            debtAsset,
-            user,
-            msg.sender,
-            plan.amounts.debtToRepay,
-            plan.collateralSeized,
-            plan.protocolFee,
-            plan.liquidationBonus,
-            plan.healthFactor,
-            receiveShares
-        );
+        bytes32 topic0 = LiquidationCall.selector;
+        uint256 debtRepaid = plan.amounts.debtToRepay;
+        uint256 collateralSeized = plan.collateralSeized;
+        uint256 protocolFee = plan.protocolFee;
+        uint256 liquidationBonus = plan.liquidationBonus;
+        uint256 healthFactorBefore = plan.healthFactor;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, caller()) // liquidator
+            mstore(add(ptr, 0x20), debtRepaid)
+            mstore(add(ptr, 0x40), collateralSeized)
+            mstore(add(ptr, 0x60), protocolFee)
+            mstore(add(ptr, 0x80), liquidationBonus)
+            mstore(add(ptr, 0xa0), healthFactorBefore)
+            mstore(add(ptr, 0xc0), receiveShares)
+            log4(ptr, 0xe0, topic0, collateralAsset, debtAsset, user)
+        }
     }
 
     /// @dev Writes off every remaining debt of `user` into the reserves' deficits.
@@ -803,7 +857,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         view
         returns (DataTypes.AccountData memory data)
     {
-        for (uint256 id; config != 0; ++id) {
+        // Unchecked: `id` < 128, the counters count reserves, and a uint128 position plus uint88 fee shares fits;
+        // the value sums and every product with a price or an accrued index stay checked.
+        for (uint256 id; config != 0; ) {
             if (config & 3 != 0) {
                 ReserveSnapshot memory snapshot = cache[id];
                 address asset = snapshot.asset;
@@ -812,13 +868,17 @@ contract LendingPool is ILendingPool, Ownable2Step {
                 DataTypes.Position storage position = _positions[user][asset];
                 uint256 supplyShares = position.supplyShares;
                 uint256 drawnShares = position.drawnShares;
-                if (isFeeReceiver) supplyShares += reserve.accruedFeeShares;
+                if (isFeeReceiver) {
+                    unchecked {
+                        supplyShares += reserve.accruedFeeShares;
+                    }
+                }
                 uint256 collateralFactor = reserve.collateralFactor;
                 bool isCollateral = config & 2 != 0 && supplyShares > 0 && collateralFactor > 0;
                 bool isBorrowing = config & 1 != 0;
                 if (isCollateral || isBorrowing) {
                     uint256 price = snapshot.price;
-                    if (price == 0) price = snapshot.price = oracle.getPrice(asset);
+                    if (price == 0) price = snapshot.price = _getPrice(asset);
                     uint256 index;
                     if (isCollateral) {
                         uint256 totalAssets;
@@ -827,21 +887,47 @@ contract LendingPool is ILendingPool, Ownable2Step {
                             supplyShares.toAssetsDown(totalAssets, reserve.totalSupplyShares), reserve.decimals, price
                         );
                         data.totalCollateralValue += value;
-                        data.weightedCollateralValue += value * collateralFactor;
-                        ++data.activeCollateralCount;
+                        data.weightedCollateralValue += MathLib.mul2(value, collateralFactor);
+                        unchecked {
+                            ++data.activeCollateralCount;
+                        }
                     }
                     if (isBorrowing) {
                         if (index == 0) index = _snapshotIndex(snapshot, reserve);
-                        data.totalDebtValueRay += ValueLib.toValue(drawnShares * index, reserve.decimals, price);
-                        ++data.borrowCount;
+                        data.totalDebtValueRay +=
+                            ValueLib.toValue(MathLib.mul2(drawnShares, index), reserve.decimals, price);
+                        unchecked {
+                            ++data.borrowCount;
+                        }
                     }
                 }
             }
             config >>= 2;
+            unchecked {
+                ++id;
+            }
         }
         data.healthFactor = data.totalDebtValueRay == 0
             ? type(uint256).max
             : data.weightedCollateralValue.mulDivDown(1e14 * RAY, data.totalDebtValueRay);
+    }
+
+    /// @dev `oracle.getPrice(asset)`, called in assembly in the scratch space: the same call, revert bubbling and
+    ///      short-return check as the high-level call, without its memory allocation and ABI coder.
+    function _getPrice(address asset) internal view returns (uint256 price) {
+        IPriceOracle priceOracle = oracle;
+        bytes4 selector = IPriceOracle.getPrice.selector;
+        assembly ("memory-safe") {
+            mstore(0, selector)
+            mstore(4, asset)
+            if iszero(staticcall(gas(), priceOracle, 0, 0x24, 0, 0x20)) {
+                let ptr := mload(0x40)
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) { revert(0, 0) }
+            price := mload(0)
+        }
     }
 
     /// @dev Reverts if the user's health factor is below 1e18.
@@ -860,7 +946,10 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 lastUpdate = reserve.lastUpdate;
         // `<=` rather than `==`: some nodes run historical eth_calls with an earlier timestamp.
         if (block.timestamp <= lastUpdate) return index;
-        uint256 elapsed = block.timestamp - lastUpdate;
+        uint256 elapsed;
+        unchecked {
+            elapsed = block.timestamp - lastUpdate;
+        }
         uint256 rate = InterestRateLib.borrowRateRay(
             reserve, reserve.cash, uint256(reserve.totalDrawnShares).rayMulDown(index)
         );
@@ -876,14 +965,20 @@ contract LendingPool is ILendingPool, Ownable2Step {
     {
         index = reserve.borrowIndex;
         uint256 lastUpdate = reserve.lastUpdate;
-        uint256 elapsed = block.timestamp > lastUpdate ? block.timestamp - lastUpdate : 0;
+        uint256 elapsed;
+        unchecked {
+            elapsed = block.timestamp > lastUpdate ? block.timestamp - lastUpdate : 0;
+        }
         uint256 cash = reserve.cash;
         uint256 drawnShares = reserve.totalDrawnShares;
         if (elapsed != 0) {
             uint256 rate = InterestRateLib.borrowRateRay(reserve, cash, drawnShares.rayMulDown(index));
             index = InterestRateLib.accrueIndex(index, rate, elapsed);
         }
-        totalAssets = cash + drawnShares.rayMulDown(index) + reserve.deficit;
+        // Unchecked: uint128 cash and deficit, and uint128 shares times an index below 2**192 over RAY.
+        unchecked {
+            totalAssets = cash + drawnShares.rayMulDown(index) + reserve.deficit;
+        }
     }
 
     /// @dev Accrues interest to now and stores it.
@@ -915,7 +1010,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
         internal
     {
         uint256 storedIndex = reserve.borrowIndex;
-        uint256 accruedFeeShares = reserve.accruedFeeShares + feeShares;
+        uint256 accruedFeeShares;
+        // Unchecked: uint88 plus fee shares, which are at most a uint128 position's.
+        unchecked {
+            accruedFeeShares = reserve.accruedFeeShares + feeShares;
+        }
         if (reserve.lastUpdate == block.timestamp && feeShares == 0) return;
         // Accrued already in this block, the index is the stored one.
         if (index != storedIndex) emit InterestAccrued(asset, index);
@@ -934,6 +1033,40 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 word = uint256(index) | (uint256(uint40(block.timestamp)) << 128) | (accruedFeeShares << 168);
         assembly ("memory-safe") {
             sstore(add(reserve.slot, 1), word)
+        }
+    }
+
+    /* STORAGE WORDS */
+
+    /// @dev The storage slot of `_positions[user][asset]`.
+    function _positionSlot(address user, address asset) private view returns (uint256 slot) {
+        DataTypes.Position storage position = _positions[user][asset];
+        assembly ("memory-safe") {
+            slot := position.slot
+        }
+    }
+
+    /// @dev The first storage slot of `reserve` (see `DataTypes.Reserve` for the four slots).
+    function _reserveSlot(DataTypes.Reserve storage reserve) private pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            slot := reserve.slot
+        }
+    }
+
+    /// @dev The low and high 128-bit halves of a slot holding two `uint128` fields (`Position`, slots 2 and 3 of
+    ///      `Reserve`), with one SLOAD.
+    function _loadPair(uint256 slot) private view returns (uint256 low, uint256 high) {
+        assembly ("memory-safe") {
+            let word := sload(slot)
+            low := and(word, 0xffffffffffffffffffffffffffffffff)
+            high := shr(128, word)
+        }
+    }
+
+    /// @dev Writes both halves of such a slot with one SSTORE; both must fit 128 bits.
+    function _storePair(uint256 slot, uint256 low, uint256 high) private {
+        assembly ("memory-safe") {
+            sstore(slot, or(low, shl(128, high)))
         }
     }
 

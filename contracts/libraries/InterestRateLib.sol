@@ -35,22 +35,24 @@ library InterestRateLib {
             slope1 = uint256(reserve.slopeBelowOptimal) * BPS_TO_RAY;
         }
         if (debt == 0) return base;
-        uint256 utilization = debt.mulDivDown(RAY, cash + debt);
-        uint256 optimal;
+        // Unchecked as well: cash is a uint128 and debt a uint128 of shares times an index over RAY, so their sum
+        // cannot overflow; utilisation <= RAY and optimal < RAY, so every term below is at most a rate.
         unchecked {
-            optimal = uint256(reserve.optimalUtilization) * BPS_TO_RAY;
+            uint256 utilization = debt.mulDivDown(RAY, cash + debt);
+            uint256 optimal = uint256(reserve.optimalUtilization) * BPS_TO_RAY;
+            if (utilization <= optimal) return base + slope1.mulDivDown(utilization, optimal);
+            uint256 slope2 = uint256(reserve.slopeAboveOptimal) * BPS_TO_RAY;
+            return base + slope1 + slope2.mulDivDown(utilization - optimal, RAY - optimal);
         }
-        if (utilization <= optimal) return base + slope1.mulDivDown(utilization, optimal);
-        uint256 slope2;
-        unchecked {
-            slope2 = uint256(reserve.slopeAboveOptimal) * BPS_TO_RAY;
-        }
-        return base + slope1 + slope2.mulDivDown(utilization - optimal, RAY - optimal);
     }
 
     /// @notice The borrow index after `elapsed` seconds at `rateRay` (rounded up).
     function accrueIndex(uint256 index, uint256 rateRay, uint256 elapsed) internal pure returns (uint256) {
         if (rateRay == 0 || elapsed == 0) return index;
-        return index + index.mulDivUp(rateRay * elapsed, RAY * SECONDS_PER_YEAR);
+        // Unchecked: a rate (below 2**111) times seconds since a uint40 timestamp, and a uint128 index plus its
+        // growth over that time, are far below 2**256.
+        unchecked {
+            return index + index.mulDivUp(rateRay * elapsed, RAY * SECONDS_PER_YEAR);
+        }
     }
 }

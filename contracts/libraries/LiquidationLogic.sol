@@ -64,10 +64,14 @@ library LiquidationLogic {
         uint256 liquidationBonusFactor
     ) internal pure returns (uint256) {
         if (healthFactor <= healthFactorForMaxBonus) return maxLiquidationBonus;
-        uint256 minBonus = (maxLiquidationBonus - BPS) * liquidationBonusFactor / BPS + BPS;
-        if (healthFactor >= WAD) return minBonus;
-        return minBonus
-            + (maxLiquidationBonus - minBonus) * (WAD - healthFactor) / (WAD - healthFactorForMaxBonus);
+        // Unchecked: 1e4 <= maxLB < 2**16, bonusFactor <= 1e4, so minBonus <= maxLB, and
+        // hfForMaxBonus < HF < 1e18 in the last line: every term is small and non-negative.
+        unchecked {
+            uint256 minBonus = (maxLiquidationBonus - BPS) * liquidationBonusFactor / BPS + BPS;
+            if (healthFactor >= WAD) return minBonus;
+            return minBonus
+                + (maxLiquidationBonus - minBonus) * (WAD - healthFactor) / (WAD - healthFactorForMaxBonus);
+        }
     }
 
     /// @notice Debt (asset units times RAY, rounded up) whose repayment brings the health factor to
@@ -86,11 +90,16 @@ library LiquidationLogic {
         uint256 collateralFactor
     ) internal pure returns (uint256) {
         if (healthFactor >= targetHealthFactor) return 0;
-        uint256 liquidationPenalty = liquidationBonus * collateralFactor * 1e10;
-        return totalDebtValueRay.mulDivUp(
-            10 ** debtDecimals * (targetHealthFactor - healthFactor),
-            (targetHealthFactor - liquidationPenalty) * debtPrice * WAD
-        );
+        // Unchecked: LB and CF are uint16 BPS, debtDecimals <= 18, HF < THF <= 2**64, and LP < 1e18 <= THF.
+        // The product with the price stays checked.
+        uint256 numerator;
+        uint256 penaltyGap;
+        unchecked {
+            uint256 liquidationPenalty = liquidationBonus * collateralFactor * 1e10;
+            numerator = 10 ** debtDecimals * (targetHealthFactor - healthFactor);
+            penaltyGap = targetHealthFactor - liquidationPenalty;
+        }
+        return totalDebtValueRay.mulDivUp(numerator, MathLib.mul3(penaltyGap, debtPrice, WAD));
     }
 
     /// @notice Debt shares to repay: min(ceil(T / I), floor(debtToCover * RAY / I), D), then the
@@ -112,7 +121,7 @@ library LiquidationLogic {
         debtShares = debtShares.min(drawnShares);
         if (
             debtShares < drawnShares
-                && ValueLib.toValue((drawnShares - debtShares) * borrowIndex, debtDecimals, debtPrice)
+                && ValueLib.toValue(MathLib.mul2(drawnShares - debtShares, borrowIndex), debtDecimals, debtPrice)
                     < DUST_LIQUIDATION_THRESHOLD * RAY
         ) {
             debtShares = drawnShares;
@@ -130,9 +139,16 @@ library LiquidationLogic {
         uint256 collateralDecimals,
         uint256 liquidationBonus
     ) internal pure returns (uint256) {
-        return (debtShares * borrowIndex).mulDivDown(
-            debtPrice * 10 ** collateralDecimals * liquidationBonus,
-            collateralPrice * 10 ** debtDecimals * (BPS * RAY)
+        // Checked products (`MathLib.mul2`/`mul3`); the decimal scales are unchecked (decimals <= 18).
+        uint256 collateralUnit;
+        uint256 debtUnit;
+        unchecked {
+            collateralUnit = 10 ** collateralDecimals;
+            debtUnit = 10 ** debtDecimals;
+        }
+        return MathLib.mul2(debtShares, borrowIndex).mulDivDown(
+            MathLib.mul3(debtPrice, collateralUnit, liquidationBonus),
+            MathLib.mul3(collateralPrice, debtUnit, BPS * RAY)
         );
     }
 
@@ -146,8 +162,15 @@ library LiquidationLogic {
         uint256 collateralDecimals,
         uint256 liquidationBonus
     ) internal pure returns (uint256) {
+        uint256 collateralUnit;
+        uint256 debtUnit;
+        unchecked {
+            collateralUnit = 10 ** collateralDecimals;
+            debtUnit = 10 ** debtDecimals;
+        }
         return collateralAssets.mulDivUp(
-            collateralPrice * 10 ** debtDecimals * (BPS * RAY), debtPrice * 10 ** collateralDecimals * liquidationBonus
+            MathLib.mul3(collateralPrice, debtUnit, BPS * RAY),
+            MathLib.mul3(debtPrice, collateralUnit, liquidationBonus)
         );
     }
 
@@ -158,8 +181,11 @@ library LiquidationLogic {
         pure
         returns (uint256 feeShares, uint256 liquidatorShares)
     {
-        feeShares = collateralShares.mulDivUp(liquidationFee * (liquidationBonus - BPS), liquidationBonus * BPS);
-        liquidatorShares = collateralShares - feeShares;
+        // Unchecked: fee <= 1e4 <= LB < 2**16, and fee * (LB - 1e4) < LB * 1e4, so feeShares <= cs.
+        unchecked {
+            feeShares = collateralShares.mulDivUp(liquidationFee * (liquidationBonus - BPS), liquidationBonus * BPS);
+            liquidatorShares = collateralShares - feeShares;
+        }
     }
 
     /// @notice Whether the liquidation leaves the user with debt and no active collateral, so that all
@@ -244,7 +270,10 @@ library LiquidationLogic {
     /// @dev Whether seizing `cs` of the user's collateral shares leaves a remainder worth less than $1,000.
     function _leavesCollateralDust(Params memory p, uint256 cs) private pure returns (bool) {
         if (cs >= p.supplyShares) return false;
-        uint256 remaining = (p.supplyShares - cs).toAssetsDown(p.collateralTotalAssets, p.collateralTotalShares);
+        uint256 remaining;
+        unchecked {
+            remaining = (p.supplyShares - cs).toAssetsDown(p.collateralTotalAssets, p.collateralTotalShares);
+        }
         return ValueLib.toValue(remaining, p.collateralDecimals, p.collateralPrice) < DUST_LIQUIDATION_THRESHOLD;
     }
 }
