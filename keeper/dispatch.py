@@ -441,7 +441,7 @@ class Dispatcher:
         replacement or a fee below the base fee is bumped. The record once sent, else why not."""
         for attempt in (2, 3):
             if rejected.kind == "insufficient_funds":
-                return FundsError(f"account {self.address} cannot pay gas for {send.intent}")
+                break
             if rejected.kind in NONCE_TAKEN and not pinned:
                 previous = nonce
                 nonce = self.sync_nonce()
