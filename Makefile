@@ -12,7 +12,7 @@ export PATH := $(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test test-contracts test-keeper demo bench lint compile abis clean help
+.PHONY: setup test test-contracts test-deploy test-keeper demo bench lint compile abis clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -39,13 +39,16 @@ $(ROOT)/.solc/solc-v$(SOLC_VERSION): tools/solc-shim.js
 compile: setup ## compile every contract with Brownie
 	brownie compile
 
-test: setup ## run the whole test suite (contracts on Anvil through Brownie, then the keeper)
+test: setup ## run the whole test suite (contracts on Anvil through Brownie, then the deploy script and the keeper)
 	brownie compile
 	brownie test tests/contracts -W ignore::FutureWarning $(PYTEST_ARGS)
-	python -m pytest -p no:pytest-brownie tests/keeper $(PYTEST_ARGS)
+	python -m pytest -p no:pytest-brownie tests/deploy tests/keeper $(PYTEST_ARGS)
 
 test-contracts: setup ## only the Brownie contract tests
 	brownie test tests/contracts -W ignore::FutureWarning $(PYTEST_ARGS)
+
+test-deploy: setup compile ## only the deploy-script tests (brownie run scripts/deploy.py on Anvil, Ganache, a live network)
+	python -m pytest -p no:pytest-brownie tests/deploy $(PYTEST_ARGS)
 
 test-keeper: setup compile ## only the keeper tests (real Anvil nodes, signed transactions)
 	python -m pytest -p no:pytest-brownie tests/keeper $(PYTEST_ARGS)

@@ -48,14 +48,7 @@ def connect(rpc_url: str) -> Web3:
 def load_account(settings: Settings) -> LocalAccount | None:
     """The signing key from PRIVATE_KEY or KEYSTORE + KEYSTORE_PASSWORD; None when neither is set."""
     if settings.private_key is not None:
-        key = settings.private_key.reveal()
-        body = key[2:] if key.startswith("0x") else key
-        if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
-            raise ConfigError("PRIVATE_KEY must be 32 bytes of hex (64 hex digits, 0x optional)")
-        try:
-            account: LocalAccount = Account.from_key("0x" + body)
-        except Exception:
-            raise ConfigError("PRIVATE_KEY is not a valid secp256k1 private key") from None
+        account = account_from_key(settings.private_key.reveal())
     elif settings.keystore is not None:
         account = _load_keystore(settings.keystore, settings)
     else:
@@ -65,6 +58,17 @@ def load_account(settings: Settings) -> LocalAccount | None:
             f"the key belongs to {account.address}, not to KEEPER_ADDRESS {settings.expected_address}"
         )
     return account
+
+
+def account_from_key(key: str) -> LocalAccount:
+    """The account of a PRIVATE_KEY value, or a `ConfigError` sentence that never repeats the key."""
+    body = key[2:] if key.startswith("0x") else key
+    if len(body) != 64 or any(c not in "0123456789abcdefABCDEF" for c in body):
+        raise ConfigError("PRIVATE_KEY must be 32 bytes of hex (64 hex digits, 0x optional)")
+    try:
+        return Account.from_key("0x" + body)
+    except Exception:
+        raise ConfigError("PRIVATE_KEY is not a valid secp256k1 private key") from None
 
 
 def _load_keystore(path: Path, settings: Settings) -> LocalAccount:

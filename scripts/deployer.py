@@ -81,11 +81,43 @@ def default_plan() -> DeploymentPlan:
     return DeploymentPlan(assets=DEVNET_ASSETS)
 
 
+class DeployError(Exception):
+    """A plan or a network the deployment cannot go ahead with, as one sentence; raised before any
+    transaction is sent."""
+
+
 def plan_from_file(path: Path) -> DeploymentPlan:
     """A plan from JSON: {"assets": [{"symbol": ..., "token": ..., "feed": ...}, ...], ...}."""
-    raw = json.loads(path.read_text())
-    assets = tuple(AssetPlan(**a) for a in raw.pop("assets"))
-    return DeploymentPlan(assets=assets, **raw)
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DeployError(f"DEPLOY_PLAN {path} not found") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DeployError(f"DEPLOY_PLAN {path} is not readable JSON: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("assets"), list) or not raw["assets"]:
+        raise DeployError(f'DEPLOY_PLAN {path} must be an object with a non-empty list under "assets"')
+    try:
+        assets = tuple(AssetPlan(**a) for a in raw.pop("assets"))
+        plan = DeploymentPlan(assets=assets, **raw)
+    except TypeError as exc:
+        raise DeployError(f"DEPLOY_PLAN {path}: {exc}") from None
+    for asset in assets:
+        for what, address in (("token", asset.token), ("feed", asset.feed)):
+            if address is not None and not Web3.is_address(address):
+                raise DeployError(f"DEPLOY_PLAN {path}: {asset.symbol} {what} {address!r} is not an address")
+    return plan
+
+
+def check_before_sending(w3: Web3, sender: Sender, plan: DeploymentPlan) -> None:
+    """Everything that would make the deployment stop half-way, checked before the first
+    transaction: every token and feed the plan names has code, and the deployer has ETH."""
+    chain_id = w3.eth.chain_id
+    for asset in plan.assets:
+        for what, address in (("token", asset.token), ("feed", asset.feed)):
+            if address is not None and not w3.eth.get_code(Web3.to_checksum_address(address)):
+                raise DeployError(f"{asset.symbol} {what} {address} has no code on chain {chain_id}")
+    if w3.eth.get_balance(sender.address) == 0:
+        raise DeployError(f"the deployer {sender.address} has no ETH on chain {chain_id}")
 
 
 def load_artifact(name: str) -> dict[str, Any]:
@@ -131,12 +163,15 @@ class Sender:
         return receipt
 
     def deploy(self, name: str, *args: Any) -> Contract:
+        return self.deploy_with_receipt(name, *args)[0]
+
+    def deploy_with_receipt(self, name: str, *args: Any) -> tuple[Contract, dict[str, Any]]:
         artifact = load_artifact(name)
         factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         receipt = self._send(factory.constructor(*args).build_transaction({"from": self.address}))
         address = receipt["contractAddress"]
         log.info("deployed %s at %s (gas %d)", name, address, receipt["gasUsed"])
-        return self.w3.eth.contract(address=address, abi=artifact["abi"])
+        return self.w3.eth.contract(address=address, abi=artifact["abi"]), receipt
 
     def transact(self, fn: Any) -> dict[str, Any]:
         return self._send(fn.build_transaction({"from": self.address}))
@@ -165,13 +200,16 @@ class Deployment:
 
 def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "development") -> Deployment:
     """Deploys oracle, pool and lens, lists every asset of the plan (with mock tokens and feeds where
-    the plan names none) and sets the liquidation configuration."""
-    start_block = w3.eth.block_number
+    the plan names none) and sets the liquidation configuration. The deploy block is the pool's:
+    the keeper indexes the pool's events from there."""
+    check_before_sending(w3, sender, plan)
     oracle = sender.deploy("PriceOracle", sender.address)
     fee_receiver = Web3.to_checksum_address(plan.fee_receiver or sender.address)
-    pool = sender.deploy("LendingPool", oracle.address, fee_receiver, sender.address)
+    pool, pool_receipt = sender.deploy_with_receipt(
+        "LendingPool", oracle.address, fee_receiver, sender.address
+    )
     lens = sender.deploy("LiquidationLens", pool.address)
-    deploy_block = w3.eth.get_block(start_block + 1)
+    deploy_block = w3.eth.get_block(pool_receipt["blockNumber"])
 
     assets: dict[str, dict[str, Any]] = {}
     for asset in plan.assets:
