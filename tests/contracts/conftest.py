@@ -15,6 +15,8 @@ from brownie import (
     PriceOracle,
     accounts,
     chain,
+    network,
+    web3,
 )
 
 WAD = 10**18
@@ -120,6 +122,15 @@ class Protocol:
 
 def RESERVES_DECIMALS(protocol: Protocol, symbol: str) -> int:
     return protocol.tokens[symbol].decimals()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fees_the_node_mines():
+    """Brownie prices development transactions at zero. Anvil mines them; Ganache 7 charges the
+    London base fee, answers such a transaction with a hash and never mines it, so Brownie would
+    wait for it forever. On Ganache every transaction pays a 1 gwei tip over the base fee."""
+    if web3.client_version.lower().startswith("ganache"):
+        network.priority_fee("1 gwei")
 
 
 @pytest.fixture(autouse=True)
