@@ -313,6 +313,7 @@ def render_summary(s: dict[str, Any]) -> str:
     rows = [
         ("borrowers seeded", str(s["borrowers"])),
         ("accounts liquidated", f"{s['accounts_liquidated']} ({s['liquidations']} liquidations)"),
+        ("sent but reverted / lost", f"{s['reverted']} / {s['lost_to_competitors']}"),
         ("debt repaid", "$" + fmt(s["debt_repaid_usd"])),
         ("collateral seized", "$" + fmt(s["collateral_seized_usd"])),
         ("bonus paid", f"${fmt(s['bonus_paid_usd'])} (mean bonus {fmt(bonus_pct, '%')})"),
