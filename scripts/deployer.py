@@ -101,6 +101,13 @@ def plan_from_file(path: Path) -> DeploymentPlan:
         plan = DeploymentPlan(assets=assets, **raw)
     except TypeError as exc:
         raise DeployError(f"DEPLOY_PLAN {path}: {exc}") from None
+    symbols = [asset.symbol for asset in assets]
+    if len(set(symbols)) != len(symbols):
+        raise DeployError(f"DEPLOY_PLAN {path}: a symbol appears twice in {symbols}")
+    if plan.native_price_asset is not None and plan.native_price_asset not in symbols:
+        raise DeployError(
+            f"DEPLOY_PLAN {path}: native_price_asset {plan.native_price_asset!r} is not one of {symbols}"
+        )
     for asset in assets:
         for what, address in (("token", asset.token), ("feed", asset.feed)):
             if address is not None and not Web3.is_address(address):
