@@ -43,6 +43,11 @@ class AssetPlan:
     feed: str | None = None  # existing Chainlink feed address (skips the mock)
     price_max_age: int = 24 * 3600
 
+    def existing_addresses(self) -> list[tuple[str, str]]:
+        """("token" | "feed", address) for each existing contract the plan names for this asset."""
+        named = (("token", self.token), ("feed", self.feed))
+        return [(what, address) for what, address in named if address is not None]
+
     def config_tuple(self) -> tuple:
         """The ReserveConfig struct in field order."""
         return (
@@ -109,8 +114,8 @@ def plan_from_file(path: Path) -> DeploymentPlan:
             f"DEPLOY_PLAN {path}: native_price_asset {plan.native_price_asset!r} is not one of {symbols}"
         )
     for asset in assets:
-        for what, address in (("token", asset.token), ("feed", asset.feed)):
-            if address is not None and not Web3.is_address(address):
+        for what, address in asset.existing_addresses():
+            if not Web3.is_address(address):
                 raise DeployError(f"DEPLOY_PLAN {path}: {asset.symbol} {what} {address!r} is not an address")
     return plan
 
@@ -120,8 +125,8 @@ def check_before_sending(w3: Web3, sender: Sender, plan: DeploymentPlan) -> None
     transaction: every token and feed the plan names has code, and the deployer has ETH."""
     chain_id = w3.eth.chain_id
     for asset in plan.assets:
-        for what, address in (("token", asset.token), ("feed", asset.feed)):
-            if address is not None and not w3.eth.get_code(Web3.to_checksum_address(address)):
+        for what, address in asset.existing_addresses():
+            if not w3.eth.get_code(Web3.to_checksum_address(address)):
                 raise DeployError(f"{asset.symbol} {what} {address} has no code on chain {chain_id}")
     if w3.eth.get_balance(sender.address) == 0:
         raise DeployError(f"the deployer {sender.address} has no ETH on chain {chain_id}")
