@@ -93,9 +93,8 @@ interface ILendingPool {
 
     /// @notice Sets the fee receiver (insurance fund) that is credited the protocol fee as supply shares.
     ///         Owner only. Fee shares earned before the change stay with the previous receiver.
-    /// @dev Reverts `ReentrancyGuardReentrantCall` inside a guarded pool call (the receiver shares a slot
-    ///      with the re-entrancy lock). Loops over every reserve to credit the previous receiver's accrued
-    ///      fee shares to its positions.
+    /// @dev Reverts `ReentrancyGuardReentrantCall` inside a guarded pool call, so that a liquidation always credits
+    ///      its fee to the receiver it started with.
     function setFeeReceiver(address feeReceiver) external;
 
     /* USER OPERATIONS */
@@ -196,8 +195,7 @@ interface ILendingPool {
         view
         returns (uint256 supplied, uint256 debt, bool usingAsCollateral);
 
-    /// @notice A user's raw supply and drawn shares on `asset`. For the fee receiver, supply shares include
-    ///         the protocol fee shares accrued in the reserve and not yet moved into its position.
+    /// @notice A user's raw supply and drawn shares on `asset` (for the fee receiver, its fee shares included).
     function getUserShares(address user, address asset) external view returns (uint256 supplyShares, uint256 drawnShares);
 
     /// @notice A user's bitmap: bit 2*id is set while borrowing reserve id, bit 2*id+1 while using it as collateral.

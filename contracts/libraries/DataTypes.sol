@@ -19,34 +19,21 @@ library DataTypes {
         uint16 optimalUtilization; // BPS, 0 < u < 1e4
     }
 
-    /// @notice Storage of one reserve: four slots.
-    /// @dev Slot 0 holds the `ReserveConfig` fields unpacked (a nested struct would take a slot of its own)
-    ///      next to the reserve's identity, which leaves slot 1, written by every accrual, room for the
-    ///      protocol fee shares not yet credited to the fee receiver.
+    /// @notice Storage of one reserve: its configuration, stored once, then its state, in four slots.
+    /// @dev Fields read together share a slot: the borrow index with its accrual time and the reserve's
+    ///      identity; cash with the drawn shares (the rate model's utilisation, and what borrow, repay and the
+    ///      debt side of a liquidation write); the supply shares with the deficit (the share price's other
+    ///      inputs, which a reserve only used as debt never reads).
     struct Reserve {
-        // slot 0: the configuration (the fields of `ReserveConfig`, in its order) and the identity
-        uint16 collateralFactor;
-        uint16 maxLiquidationBonus;
-        uint16 liquidationFee;
-        bool receiveSharesEnabled;
-        bool paused;
-        bool frozen;
-        uint32 baseRate;
-        uint32 slopeBelowOptimal;
-        uint32 slopeAboveOptimal;
-        uint16 optimalUtilization;
+        ReserveConfig config;
+        uint128 borrowIndex; // RAY
+        uint40 lastUpdate; // timestamp of the last accrual
         uint8 id; // position in the reserves list and in the user bitmaps
         uint8 decimals;
         bool listed;
-        // slot 1
-        uint128 borrowIndex; // RAY
-        uint40 lastUpdate; // timestamp of the last accrual
-        uint88 accruedFeeShares; // protocol fee shares owed to the fee receiver, not yet in its position
-        // slot 2
         uint128 cash; // underlying held for this reserve (book value, donations excluded)
-        uint128 totalSupplyShares; // every supply share, accrued fee shares included
-        // slot 3
         uint128 totalDrawnShares;
+        uint128 totalSupplyShares;
         uint128 deficit; // asset units written off by liquidations and not yet settled
     }
 
@@ -88,6 +75,19 @@ library DataTypes {
         uint256 collateralToLiquidator; // collateral assets the liquidator receives
         uint256 protocolFee; // collateral assets credited to the fee receiver as shares
         bool deficit; // whether the liquidation writes the user's remaining debt off
+    }
+
+    /// @notice One reserve as a call reads it (`ReserveLogic.load`): each storage slot read once, interest
+    ///         accrued to now in memory and the price read once; a zero field is not read yet. The supply side
+    ///         (supply shares and deficit) is read only for a reserve used as collateral.
+    struct ReserveSnapshot {
+        address asset;
+        uint256 collateralFactor; // BPS
+        uint256 decimals;
+        uint256 index; // RAY, accrued to now
+        uint256 totalSupplyShares;
+        uint256 totalAssets; // cash + drawn debt at `index` (rounded down) + deficit
+        uint256 price; // 8 decimals
     }
 
     /// @notice A user's account as the health factor sees it.

@@ -58,10 +58,6 @@ library Errors {
     /// @notice A share or debt amount does not fit the 128-bit storage field.
     error AmountTooLarge();
 
-    /// @notice A guarded pool function was entered again before the first call returned (OpenZeppelin's
-    ///         `ReentrancyGuard` error, kept for its selector).
-    error ReentrancyGuardReentrantCall();
-
     /* LIQUIDATION */
 
     /// @notice A user cannot liquidate their own position.

@@ -18,30 +18,23 @@ library InterestRateLib {
     /// @dev One BPS in RAY.
     uint256 internal constant BPS_TO_RAY = 1e23;
 
-    /// @notice Annual borrow rate in RAY for the given cash and debt (asset units), on the reserve's rate model.
-    /// @dev Reads the four rate fields straight from the reserve's storage: copying its configuration to memory
-    ///      first costs ~400 gas more per accrual under viaIR.
-    function borrowRateRay(DataTypes.Reserve storage reserve, uint256 cash, uint256 debt)
+    /// @notice Annual borrow rate in RAY for the given cash and debt (asset units), on `config`'s rate model.
+    function borrowRateRay(DataTypes.ReserveConfig memory config, uint256 cash, uint256 debt)
         internal
-        view
+        pure
         returns (uint256)
     {
-        // The rates are uint32 and the optimal utilisation uint16 (BPS): times 1e23 they cannot overflow, and
-        // neither can the sum of three such rates.
-        uint256 base;
-        uint256 slope1;
+        // Unchecked: the rates are uint32 and the optimal utilisation uint16 (BPS), so times 1e23 they and their
+        // sums are far below 2**256; cash and debt are below 2**129 each; utilisation <= RAY and optimal < RAY, so
+        // every difference is non-negative.
         unchecked {
-            base = uint256(reserve.baseRate) * BPS_TO_RAY;
-            slope1 = uint256(reserve.slopeBelowOptimal) * BPS_TO_RAY;
-        }
-        if (debt == 0) return base;
-        // Unchecked as well: cash is a uint128 and debt a uint128 of shares times an index over RAY, so their sum
-        // cannot overflow; utilisation <= RAY and optimal < RAY, so every term below is at most a rate.
-        unchecked {
+            uint256 base = config.baseRate * BPS_TO_RAY;
+            if (debt == 0) return base;
+            uint256 slope1 = config.slopeBelowOptimal * BPS_TO_RAY;
             uint256 utilization = debt.mulDivDown(RAY, cash + debt);
-            uint256 optimal = uint256(reserve.optimalUtilization) * BPS_TO_RAY;
+            uint256 optimal = config.optimalUtilization * BPS_TO_RAY;
             if (utilization <= optimal) return base + slope1.mulDivDown(utilization, optimal);
-            uint256 slope2 = uint256(reserve.slopeAboveOptimal) * BPS_TO_RAY;
+            uint256 slope2 = config.slopeAboveOptimal * BPS_TO_RAY;
             return base + slope1 + slope2.mulDivDown(utilization - optimal, RAY - optimal);
         }
     }
@@ -49,10 +42,6 @@ library InterestRateLib {
     /// @notice The borrow index after `elapsed` seconds at `rateRay` (rounded up).
     function accrueIndex(uint256 index, uint256 rateRay, uint256 elapsed) internal pure returns (uint256) {
         if (rateRay == 0 || elapsed == 0) return index;
-        // Unchecked: a rate (below 2**111) times seconds since a uint40 timestamp, and a uint128 index plus its
-        // growth over that time, are far below 2**256.
-        unchecked {
-            return index + index.mulDivUp(rateRay * elapsed, RAY * SECONDS_PER_YEAR);
-        }
+        return index + index.mulDivUp(rateRay * elapsed, RAY * SECONDS_PER_YEAR);
     }
 }

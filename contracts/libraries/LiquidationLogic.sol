@@ -64,8 +64,8 @@ library LiquidationLogic {
         uint256 liquidationBonusFactor
     ) internal pure returns (uint256) {
         if (healthFactor <= healthFactorForMaxBonus) return maxLiquidationBonus;
-        // Unchecked: 1e4 <= maxLB < 2**16, bonusFactor <= 1e4, so minBonus <= maxLB, and
-        // hfForMaxBonus < HF < 1e18 in the last line: every term is small and non-negative.
+        // Unchecked: 1e4 <= maxLB < 2**16 and bonusFactor <= 1e4, so minBonus <= maxLB; in the last line
+        // hfForMaxBonus < HF < 1e18. Every term is small and non-negative.
         unchecked {
             uint256 minBonus = (maxLiquidationBonus - BPS) * liquidationBonusFactor / BPS + BPS;
             if (healthFactor >= WAD) return minBonus;
@@ -90,16 +90,15 @@ library LiquidationLogic {
         uint256 collateralFactor
     ) internal pure returns (uint256) {
         if (healthFactor >= targetHealthFactor) return 0;
-        // Unchecked: LB and CF are uint16 BPS, debtDecimals <= 18, HF < THF <= 2**64, and LP < 1e18 <= THF.
-        // The product with the price stays checked.
+        // Unchecked: LB and CF are uint16 BPS, debtDecimals <= 18, HF < THF < 2**64, and config validation keeps
+        // LP < 1e18 <= THF. The product with the price stays checked.
         uint256 numerator;
         uint256 penaltyGap;
         unchecked {
-            uint256 liquidationPenalty = liquidationBonus * collateralFactor * 1e10;
             numerator = 10 ** debtDecimals * (targetHealthFactor - healthFactor);
-            penaltyGap = targetHealthFactor - liquidationPenalty;
+            penaltyGap = targetHealthFactor - liquidationBonus * collateralFactor * 1e10;
         }
-        return totalDebtValueRay.mulDivUp(numerator, MathLib.mul3(penaltyGap, debtPrice, WAD));
+        return totalDebtValueRay.mulDivUp(numerator, penaltyGap * debtPrice * WAD);
     }
 
     /// @notice Debt shares to repay: min(ceil(T / I), floor(debtToCover * RAY / I), D), then the
@@ -121,7 +120,7 @@ library LiquidationLogic {
         debtShares = debtShares.min(drawnShares);
         if (
             debtShares < drawnShares
-                && ValueLib.toValue(MathLib.mul2(drawnShares - debtShares, borrowIndex), debtDecimals, debtPrice)
+                && ValueLib.toValue((drawnShares - debtShares) * borrowIndex, debtDecimals, debtPrice)
                     < DUST_LIQUIDATION_THRESHOLD * RAY
         ) {
             debtShares = drawnShares;
@@ -139,16 +138,9 @@ library LiquidationLogic {
         uint256 collateralDecimals,
         uint256 liquidationBonus
     ) internal pure returns (uint256) {
-        // Checked products (`MathLib.mul2`/`mul3`); the decimal scales are unchecked (decimals <= 18).
-        uint256 collateralUnit;
-        uint256 debtUnit;
-        unchecked {
-            collateralUnit = 10 ** collateralDecimals;
-            debtUnit = 10 ** debtDecimals;
-        }
-        return MathLib.mul2(debtShares, borrowIndex).mulDivDown(
-            MathLib.mul3(debtPrice, collateralUnit, liquidationBonus),
-            MathLib.mul3(collateralPrice, debtUnit, BPS * RAY)
+        (uint256 collateralUnit, uint256 debtUnit) = _units(collateralDecimals, debtDecimals);
+        return (debtShares * borrowIndex).mulDivDown(
+            debtPrice * collateralUnit * liquidationBonus, collateralPrice * debtUnit * (BPS * RAY)
         );
     }
 
@@ -162,15 +154,9 @@ library LiquidationLogic {
         uint256 collateralDecimals,
         uint256 liquidationBonus
     ) internal pure returns (uint256) {
-        uint256 collateralUnit;
-        uint256 debtUnit;
-        unchecked {
-            collateralUnit = 10 ** collateralDecimals;
-            debtUnit = 10 ** debtDecimals;
-        }
+        (uint256 collateralUnit, uint256 debtUnit) = _units(collateralDecimals, debtDecimals);
         return collateralAssets.mulDivUp(
-            MathLib.mul3(collateralPrice, debtUnit, BPS * RAY),
-            MathLib.mul3(debtPrice, collateralUnit, liquidationBonus)
+            collateralPrice * debtUnit * (BPS * RAY), debtPrice * collateralUnit * liquidationBonus
         );
     }
 
@@ -267,13 +253,17 @@ library LiquidationLogic {
         });
     }
 
+    /// @dev 10**collateralDecimals and 10**debtDecimals (both at most 18, checked when a reserve is listed).
+    function _units(uint256 collateralDecimals, uint256 debtDecimals) private pure returns (uint256, uint256) {
+        unchecked {
+            return (10 ** collateralDecimals, 10 ** debtDecimals);
+        }
+    }
+
     /// @dev Whether seizing `cs` of the user's collateral shares leaves a remainder worth less than $1,000.
     function _leavesCollateralDust(Params memory p, uint256 cs) private pure returns (bool) {
         if (cs >= p.supplyShares) return false;
-        uint256 remaining;
-        unchecked {
-            remaining = (p.supplyShares - cs).toAssetsDown(p.collateralTotalAssets, p.collateralTotalShares);
-        }
+        uint256 remaining = (p.supplyShares - cs).toAssetsDown(p.collateralTotalAssets, p.collateralTotalShares);
         return ValueLib.toValue(remaining, p.collateralDecimals, p.collateralPrice) < DUST_LIQUIDATION_THRESHOLD;
     }
 }

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {ILendingPool} from "../interfaces/ILendingPool.sol";
+import {DataTypes} from "./DataTypes.sol";
+import {MathLib} from "./MathLib.sol";
+import {InterestRateLib} from "./InterestRateLib.sol";
+
+/// @title ReserveLogic
+/// @notice Interest accrual of one reserve, and the snapshot of a reserve that a health-factor computation
+///         reads once.
+library ReserveLogic {
+    using MathLib for uint256;
+    using SafeCast for uint256;
+
+    /// @notice The reserve's borrow index accrued to now, without storing it.
+    function accruedIndex(DataTypes.Reserve storage reserve) internal view returns (uint256) {
+        return accruedIndex(reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);
+    }
+
+    /// @notice A borrow index accrued from `lastUpdate` to now on `config`'s rate model, at the utilisation of
+    ///         `cash` and `totalDrawnShares` at `index`.
+    function accruedIndex(
+        DataTypes.ReserveConfig memory config,
+        uint256 index,
+        uint256 lastUpdate,
+        uint256 cash,
+        uint256 totalDrawnShares
+    ) internal view returns (uint256) {
+        // `<=` rather than `==`: some nodes run historical eth_calls with an earlier timestamp.
+        if (block.timestamp <= lastUpdate) return index;
+        uint256 rate = InterestRateLib.borrowRateRay(config, cash, totalDrawnShares.rayMulDown(index));
+        return InterestRateLib.accrueIndex(index, rate, block.timestamp - lastUpdate);
+    }
+
+    /// @notice The reserve's total added assets at `index`: cash, drawn debt (rounded down) and deficit.
+    function totalAssets(DataTypes.Reserve storage reserve, uint256 index) internal view returns (uint256) {
+        return reserve.cash + uint256(reserve.totalDrawnShares).rayMulDown(index) + reserve.deficit;
+    }
+
+    /// @notice Accrues interest to now and stores it; returns the index.
+    function accrue(DataTypes.Reserve storage reserve, address asset) internal returns (uint256 index) {
+        index = accruedIndex(reserve);
+        storeIndex(reserve, asset, index);
+    }
+
+    /// @notice Stores an index accrued to now, emitting `InterestAccrued` when it moved (nothing to do if the
+    ///         reserve accrued in this block already).
+    function storeIndex(DataTypes.Reserve storage reserve, address asset, uint256 index) internal {
+        if (reserve.lastUpdate == block.timestamp) return;
+        if (index != reserve.borrowIndex) emit ILendingPool.InterestAccrued(asset, index);
+        reserve.borrowIndex = index.toUint128();
+        reserve.lastUpdate = uint40(block.timestamp);
+    }
+
+    /// @notice Reads the snapshot's configuration and index slots and accrues its index, once.
+    function load(DataTypes.ReserveSnapshot memory snapshot, DataTypes.Reserve storage reserve) internal view {
+        if (snapshot.index != 0) return;
+        DataTypes.ReserveConfig memory config = reserve.config;
+        snapshot.collateralFactor = config.collateralFactor;
+        snapshot.decimals = reserve.decimals;
+        snapshot.index =
+            accruedIndex(config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);
+    }
+
+    /// @notice `load`, then the supply shares and the total added assets, once.
+    function loadSupply(DataTypes.ReserveSnapshot memory snapshot, DataTypes.Reserve storage reserve)
+        internal
+        view
+    {
+        load(snapshot, reserve);
+        if (snapshot.totalAssets != 0) return;
+        snapshot.totalSupplyShares = reserve.totalSupplyShares;
+        snapshot.totalAssets = totalAssets(reserve, snapshot.index);
+    }
+}
