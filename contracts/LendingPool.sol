@@ -42,13 +42,18 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     uint256 public constant HEALTH_FACTOR_LIQUIDATION_THRESHOLD = WAD;
     /// @notice The user bitmap holds two bits per reserve.
     uint256 public constant MAX_RESERVES = UserConfigLib.MAX_RESERVES;
+    /// @notice The longest liquidation grace period after an unpause the owner may set (seconds).
+    uint256 public constant MAX_LIQUIDATION_GRACE_PERIOD = 7 days;
 
     /// @notice The price oracle.
     IPriceOracle public immutable oracle;
     /// @notice Receives the protocol fee as supply shares; its shares pay deficits first.
     address public feeReceiver;
-    /// @notice May pause reserves.
+    /// @notice May pause reserves (only the owner unpauses).
     address public guardian;
+    /// @notice Seconds after an unpause during which no liquidation touches the reserve (Aave V3.1's
+    ///         `liquidationGracePeriod`), so that borrowers can repay what accrued while they could not.
+    uint256 public liquidationGracePeriod;
 
     DataTypes.LiquidationConfig internal _liquidationConfig;
     mapping(address asset => DataTypes.Reserve) internal _reserves;
@@ -96,9 +101,16 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     function updateReserveConfig(address asset, DataTypes.ReserveConfig calldata config) external onlyOwner {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         ConfigValidation.validateReserveConfig(config);
+        if (config.collateralFactor == 0 && reserve.totalSupplyShares > 0) {
+            revert Errors.CollateralFactorInUse(asset, reserve.totalSupplyShares);
+        }
         reserve.accrue(asset);
-        reserve.config = config;
-        emit ReserveConfigUpdated(asset, config);
+        // The paused and frozen flags are not configuration: an update never lifts an emergency pause.
+        DataTypes.ReserveConfig memory updated = config;
+        updated.paused = reserve.config.paused;
+        updated.frozen = reserve.config.frozen;
+        reserve.config = updated;
+        emit ReserveConfigUpdated(asset, updated);
     }
 
     /// @inheritdoc ILendingPool
@@ -112,9 +124,31 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /// @inheritdoc ILendingPool
     function setReservePaused(address asset, bool paused) external {
-        if (msg.sender != owner() && msg.sender != guardian) revert Errors.OnlyOwnerOrGuardian(msg.sender);
-        _listedReserve(asset).config.paused = paused;
+        bool isOwner = msg.sender == owner();
+        if (!isOwner && msg.sender != guardian) revert Errors.OnlyOwnerOrGuardian(msg.sender);
+        if (!paused && !isOwner) revert Errors.OnlyOwnerCanUnpause(msg.sender);
+        DataTypes.Reserve storage reserve = _listedReserve(asset);
+        bool unpausing = reserve.config.paused && !paused;
+        reserve.config.paused = paused;
         emit ReservePausedSet(asset, paused, msg.sender);
+        if (unpausing && liquidationGracePeriod > 0) {
+            uint256 until = block.timestamp + liquidationGracePeriod;
+            reserve.liquidationGracePeriodUntil = uint40(until);
+            emit LiquidationGracePeriodStarted(asset, until);
+        }
+    }
+
+    /// @inheritdoc ILendingPool
+    function setReserveFrozen(address asset, bool frozen) external onlyOwner {
+        _listedReserve(asset).config.frozen = frozen;
+        emit ReserveFrozenSet(asset, frozen);
+    }
+
+    /// @inheritdoc ILendingPool
+    function setLiquidationGracePeriod(uint256 gracePeriod) external onlyOwner {
+        if (gracePeriod > MAX_LIQUIDATION_GRACE_PERIOD) revert Errors.InvalidLiquidationGracePeriod(gracePeriod);
+        liquidationGracePeriod = gracePeriod;
+        emit LiquidationGracePeriodUpdated(gracePeriod);
     }
 
     /// @inheritdoc ILendingPool
@@ -140,8 +174,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     {
         if (onBehalfOf == address(0)) revert Errors.ZeroAddress();
         DataTypes.Reserve storage reserve = _listedReserve(asset);
+        // A paused reserve still takes supplies (collateral top-ups); a frozen one takes none.
         DataTypes.ReserveConfig memory config = reserve.config;
-        if (config.paused) revert Errors.ReservePaused(asset);
         if (config.frozen) revert Errors.ReserveFrozen(asset);
         if (amount == 0) revert Errors.InvalidAmount();
         uint256 totalAssets = reserve.totalAssets(reserve.accrue(asset));
@@ -155,12 +189,16 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         reserve.cash = (reserve.cash + amount).toUint128();
         emit Supply(asset, msg.sender, onBehalfOf, amount, shares);
 
-        if (firstSupply && config.collateralFactor > 0 && !_userConfig[onBehalfOf].isCollateral(reserve.id)) {
+        // Only the user's own first supply enables collateral: a gift cannot keep an account's deficit from
+        // being recognised by standing in as collateral.
+        if (
+            firstSupply && onBehalfOf == msg.sender && config.collateralFactor > 0
+                && !_userConfig[onBehalfOf].isCollateral(reserve.id)
+        ) {
             _setUsingAsCollateral(onBehalfOf, asset, reserve.id, true);
         }
 
-        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
-        _requireCashBacked(asset, reserve.cash);
+        _pullExactly(asset, amount);
     }
 
     /// @inheritdoc ILendingPool
@@ -196,7 +234,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         uint256 userConfig = _userConfig[msg.sender];
         if (userConfig.isCollateral(reserve.id)) {
             if (userShares == shares) _setUsingAsCollateral(msg.sender, asset, reserve.id, false);
-            if (userConfig.isBorrowingAny() && reserve.config.collateralFactor > 0) _requireHealthy(msg.sender);
+            if (userConfig.isBorrowingAny()) _requireBorrowHealthy(msg.sender);
         }
 
         IERC20(asset).safeTransfer(to, withdrawn);
@@ -222,14 +260,14 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         _userConfig[msg.sender] = _userConfig[msg.sender].setBorrowing(reserve.id, true);
         emit Borrow(asset, msg.sender, amount, shares);
 
-        _requireHealthy(msg.sender);
+        _requireBorrowHealthy(msg.sender);
         IERC20(asset).safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc ILendingPool
     function repay(address asset, uint256 amount, address onBehalfOf) external nonReentrant returns (uint256 repaid) {
+        // Repay works on a paused reserve: interest keeps accruing there, and borrowers must be able to stop it.
         DataTypes.Reserve storage reserve = _listedReserve(asset);
-        if (reserve.config.paused) revert Errors.ReservePaused(asset);
         if (amount == 0) revert Errors.InvalidAmount();
         uint256 index = reserve.accrue(asset);
 
@@ -253,14 +291,14 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (shares == drawnShares) _userConfig[onBehalfOf] = _userConfig[onBehalfOf].setBorrowing(reserve.id, false);
         emit Repay(asset, msg.sender, onBehalfOf, repaid, shares);
 
-        IERC20(asset).safeTransferFrom(msg.sender, address(this), repaid);
-        _requireCashBacked(asset, reserve.cash);
+        _pullExactly(asset, repaid);
     }
 
     /// @inheritdoc ILendingPool
     function setUsingAsCollateral(address asset, bool enabled) external nonReentrant {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
-        if (reserve.config.paused) revert Errors.ReservePaused(asset);
+        // Enabling adds collateral, which a paused reserve allows; disabling does not.
+        if (!enabled && reserve.config.paused) revert Errors.ReservePaused(asset);
         uint256 userConfig = _userConfig[msg.sender];
         if (userConfig.isCollateral(reserve.id) == enabled) return;
 
@@ -269,7 +307,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             if (_positions[msg.sender][asset].supplyShares == 0) revert Errors.ReserveNotSupplied();
         }
         _setUsingAsCollateral(msg.sender, asset, reserve.id, enabled);
-        if (!enabled && userConfig.isBorrowingAny()) _requireHealthy(msg.sender);
+        if (!enabled && userConfig.isBorrowingAny()) _requireBorrowHealthy(msg.sender);
     }
 
     /* LIQUIDATION */
@@ -330,10 +368,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (!receiveShares && plan.collateralToLiquidator > 0) {
             IERC20(collateralAsset).safeTransfer(msg.sender, plan.collateralToLiquidator);
         }
-        if (plan.amounts.debtToRepay > 0) {
-            IERC20(debtAsset).safeTransferFrom(msg.sender, address(this), plan.amounts.debtToRepay);
-            _requireCashBacked(debtAsset, debtReserve.cash);
-        }
+        _pullExactly(debtAsset, plan.amounts.debtToRepay);
         return (plan.amounts.debtToRepay, plan.collateralSeized);
     }
 
@@ -376,6 +411,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         DataTypes.ReserveConfig memory collateralConfig = collateralReserve.config;
         if (collateralConfig.paused) revert Errors.ReservePaused(collateralAsset);
         if (debtReserve.config.paused) revert Errors.ReservePaused(debtAsset);
+        _requireGracePeriodOver(collateralAsset, collateralReserve);
+        _requireGracePeriodOver(debtAsset, debtReserve);
         uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
         uint256 drawnShares = _positions[user][debtAsset].drawnShares;
         if (supplyShares == 0) revert Errors.ReserveNotSupplied();
@@ -420,7 +457,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
                 targetHealthFactor: liquidationConfig.targetHealthFactor,
                 liquidationBonus: plan.liquidationBonus,
                 collateralFactor: collateralConfig.collateralFactor,
-                liquidationFee: collateralConfig.liquidationFee,
+                // The insurance fund pays itself no fee: its own liquidation follows the same rules as any
+                // other, and leaves it no collateral once all of it is seized.
+                liquidationFee: user == feeReceiver ? 0 : collateralConfig.liquidationFee,
                 debtToCover: debtToCover,
                 drawnShares: drawnShares,
                 borrowIndex: debt.index,
@@ -433,6 +472,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
                 collateralTotalShares: collateralTotalShares
             })
         );
+        if (plan.amounts.debtSharesToRepay == 0 || plan.amounts.collateralSharesToSeize == 0) {
+            revert Errors.NothingToLiquidate();
+        }
         plan.collateralSeized =
             plan.amounts.collateralSharesToSeize.toAssetsDown(collateral.totalAssets, collateralTotalShares);
         plan.collateralToLiquidator =
@@ -485,7 +527,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (position.drawnShares == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
     }
 
-    /// @dev Writes off every remaining debt of `user` into the reserves' deficits.
+    /// @dev Writes off every remaining debt of `user` into the reserves' deficits, and settles each at once
+    ///      (protocol.md section 6): from this transaction the loss is in the share price, so no supplier escapes
+    ///      it by withdrawing first. A paused reserve keeps its deficit until `settleDeficit`.
     function _reportDeficit(address user) internal {
         uint256 userConfig = _userConfig[user];
         for (uint256 id; userConfig.isBorrowingAny(); ++id) {
@@ -501,6 +545,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             reserve.totalDrawnShares -= uint128(shares);
             reserve.deficit = (reserve.deficit + amount).toUint128();
             emit DeficitReported(user, asset, amount);
+            if (!reserve.config.paused) _settleDeficit(asset, reserve, index);
         }
         _userConfig[user] = userConfig;
     }
@@ -511,10 +556,16 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     function settleDeficit(address asset) external nonReentrant {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         if (reserve.config.paused) revert Errors.ReservePaused(asset);
-        uint256 totalAssets = reserve.totalAssets(reserve.accrue(asset));
-        uint256 outstanding = reserve.deficit;
-        if (outstanding == 0) revert Errors.NoDeficit();
+        uint256 index = reserve.accrue(asset);
+        if (reserve.deficit == 0) revert Errors.NoDeficit();
+        _settleDeficit(asset, reserve, index);
+    }
 
+    /// @dev The fee receiver's supply shares pay the reserve's deficit first (burned up to it); the rest is
+    ///      written off against all suppliers. `index` is the reserve's index accrued in this block.
+    function _settleDeficit(address asset, DataTypes.Reserve storage reserve, uint256 index) internal {
+        uint256 outstanding = reserve.deficit;
+        uint256 totalAssets = reserve.totalAssets(index);
         address fund = feeReceiver;
         DataTypes.Position storage fundPosition = _positions[fund][asset];
         uint256 fundShares = fundPosition.supplyShares;
@@ -544,8 +595,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         reserve.cash = (reserve.cash + covered).toUint128();
         emit DeficitCovered(asset, msg.sender, covered, 0);
 
-        IERC20(asset).safeTransferFrom(msg.sender, address(this), covered);
-        _requireCashBacked(asset, reserve.cash);
+        _pullExactly(asset, covered);
     }
 
     /* VIEWS */
@@ -633,6 +683,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         data.totalDebt = uint256(reserve.totalDrawnShares).rayMulDown(index);
         data.deficit = reserve.deficit;
         data.totalAddedAssets = totalAssets;
+        data.liquidationGracePeriodUntil = reserve.liquidationGracePeriodUntil;
         try oracle.getPrice(asset) returns (uint256 price) {
             data.price = price;
         } catch {}
@@ -691,9 +742,14 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
                 ++id; // at most 128
             }
         }
-        data.healthFactor = data.totalDebtValueRay == 0
-            ? type(uint256).max
-            : data.weightedCollateralValue.mulDivDown(1e14 * RAY, data.totalDebtValueRay);
+        data.healthFactor = _healthFactor(data.weightedCollateralValue, data.totalDebtValueRay);
+        data.borrowHealthFactor = _healthFactor(data.weightedBorrowValue, data.totalDebtValueRay);
+    }
+
+    /// @dev floor(weighted * 1e14 * 1e27 / debtValueRay), WAD; the maximum uint without debt.
+    function _healthFactor(uint256 weightedCollateralValue, uint256 totalDebtValueRay) internal pure returns (uint256) {
+        if (totalDebtValueRay == 0) return type(uint256).max;
+        return weightedCollateralValue.mulDivDown(1e14 * RAY, totalDebtValueRay);
     }
 
     /// @dev Adds the user's collateral and debt in reserve `id` to `data`.
@@ -719,6 +775,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             uint256 value = ValueLib.toValue(assets, snapshot.decimals, snapshot.price);
             data.totalCollateralValue += value;
             data.weightedCollateralValue += value * snapshot.collateralFactor;
+            data.weightedBorrowValue += value * snapshot.maxLtv;
             ++data.activeCollateralCount;
         }
         if (borrowing) {
@@ -728,10 +785,10 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         }
     }
 
-    /// @dev Reverts if the user's health factor is below 1e18.
-    function _requireHealthy(address user) internal view {
+    /// @dev Reverts if the user's borrow health factor (collateral weighted by `maxLtv`) is below 1e18.
+    function _requireBorrowHealthy(address user) internal view {
         uint256 userConfig = _userConfig[user];
-        uint256 healthFactor = _accountData(user, userConfig, _newCache(userConfig, 0)).healthFactor;
+        uint256 healthFactor = _accountData(user, userConfig, _newCache(userConfig, 0)).borrowHealthFactor;
         if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);
     }
 
@@ -754,11 +811,19 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (!reserve.listed) revert Errors.ReserveNotListed(asset);
     }
 
-    /// @dev After an inbound transfer the pool's balance must still cover the reserve's `cash` (as just stored;
-    ///      `nonReentrant` keeps it unchanged through the transfer).
-    function _requireCashBacked(address asset, uint256 cash) internal view {
-        uint256 balance = IERC20(asset).balanceOf(address(this));
-        if (balance < cash) revert Errors.InboundTransferShortfall(asset, balance, cash);
+    /// @dev Takes `amount` of `asset` from the caller, which the books already credit, and reverts unless all of it
+    ///      arrived, whatever else the pool holds (fee-on-transfer tokens are not supported).
+    function _pullExactly(address asset, uint256 amount) internal {
+        uint256 balanceBefore = IERC20(asset).balanceOf(address(this));
+        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = IERC20(asset).balanceOf(address(this)) - balanceBefore;
+        if (received < amount) revert Errors.InboundTransferShortfall(asset, received, amount);
+    }
+
+    /// @dev Reverts while the reserve's liquidation grace period after an unpause runs.
+    function _requireGracePeriodOver(address asset, DataTypes.Reserve storage reserve) internal view {
+        uint256 until = reserve.liquidationGracePeriodUntil;
+        if (block.timestamp < until) revert Errors.LiquidationGracePeriodActive(asset, until);
     }
 
     function _setUsingAsCollateral(address user, address asset, uint256 id, bool enabled) internal {

@@ -18,6 +18,12 @@ interface ILendingPool {
     event ReserveConfigUpdated(address indexed asset, DataTypes.ReserveConfig config);
     /// @notice A reserve was paused or unpaused.
     event ReservePausedSet(address indexed asset, bool paused, address indexed by);
+    /// @notice A reserve was frozen or unfrozen.
+    event ReserveFrozenSet(address indexed asset, bool frozen);
+    /// @notice The liquidation grace period after an unpause changed (seconds).
+    event LiquidationGracePeriodUpdated(uint256 gracePeriod);
+    /// @notice An unpause started a liquidation grace period on `asset`, which lasts until `until`.
+    event LiquidationGracePeriodStarted(address indexed asset, uint256 until);
     /// @notice The pool-wide liquidation configuration changed.
     event LiquidationConfigUpdated(
         uint256 targetHealthFactor, uint256 healthFactorForMaxBonus, uint256 liquidationBonusFactor
@@ -55,8 +61,9 @@ interface ILendingPool {
     );
     /// @notice `user`'s remaining `amount` of `asset` debt was written off into the reserve's deficit.
     event DeficitReported(address indexed user, address indexed asset, uint256 amount);
-    /// @notice `amount` of `asset` deficit was paid: by the fee receiver's shares (`sharesBurned` > 0) in
-    ///         `settleDeficit`, or in underlying by `coveredBy` in `coverDeficit`.
+    /// @notice `amount` of `asset` deficit was paid: by the fee receiver's shares (`sharesBurned` > 0) when the
+    ///         deficit is settled (by the liquidation that reports it, or `settleDeficit`), or in underlying by
+    ///         `coveredBy` in `coverDeficit`.
     event DeficitCovered(address indexed asset, address indexed coveredBy, uint256 amount, uint256 sharesBurned);
     /// @notice `amount` of `asset` deficit was written off against all suppliers of the reserve.
     event DeficitSocialized(address indexed asset, uint256 amount);
@@ -69,9 +76,13 @@ interface ILendingPool {
     function addReserve(address asset, DataTypes.ReserveConfig calldata config) external;
 
     /// @notice Replaces the configuration of a listed reserve. Owner only. Interest is accrued first
-    ///         under the old rate model.
-    /// @dev Enforces collateralFactor < 1e4, maxLiquidationBonus >= 1e4, liquidationFee <= 1e4,
-    ///      ceil(maxLiquidationBonus * collateralFactor / 1e4) < 1e4, 0 < optimalUtilization < 1e4.
+    ///         under the old rate model. The `paused` and `frozen` fields are ignored: the reserve keeps its
+    ///         flags (`setReservePaused`, `setReserveFrozen`), so a routine update never lifts a pause.
+    /// @dev Enforces collateralFactor < 1e4, maxLtv <= collateralFactor, maxLiquidationBonus >= 1e4,
+    ///      liquidationFee <= 1e4, ceil(maxLiquidationBonus * collateralFactor / 1e4) < 1e4,
+    ///      0 < optimalUtilization < 1e4; and reverts `CollateralFactorInUse` for a collateral factor of 0 while
+    ///      anyone supplies the reserve (Aave V3's rule: offboard a collateral by lowering `maxLtv` to 0, which
+    ///      stops new borrowing against it while liquidations keep using the collateral factor).
     function updateReserveConfig(address asset, DataTypes.ReserveConfig calldata config) external;
 
     /// @notice Sets the pool-wide liquidation configuration. Owner only.
@@ -84,9 +95,20 @@ interface ILendingPool {
         uint256 liquidationBonusFactor
     ) external;
 
-    /// @notice Pauses or unpauses a reserve. Owner or guardian. A paused reserve blocks every operation
-    ///         that touches it, liquidations included.
+    /// @notice Pauses (owner or guardian) or unpauses (owner only) a reserve. A paused reserve blocks
+    ///         withdraw, borrow, disabling collateral, liquidations and deficit settlement; it still takes
+    ///         repayments, supplies and enabling collateral, so that borrowers can stop the interest that keeps
+    ///         accruing. An unpause starts the liquidation grace period (`liquidationGracePeriod`).
     function setReservePaused(address asset, bool paused) external;
+
+    /// @notice Freezes or unfreezes a reserve (owner only): a frozen reserve takes no new supply, borrow,
+    ///         collateral enabling or received shares; everything else works.
+    function setReserveFrozen(address asset, bool frozen) external;
+
+    /// @notice Sets the liquidation grace period (seconds, at most `MAX_LIQUIDATION_GRACE_PERIOD`) that every
+    ///         later unpause starts: until it ends, liquidations whose collateral or debt is that reserve
+    ///         revert `LiquidationGracePeriodActive`. Owner only; 0 (the default) disables it.
+    function setLiquidationGracePeriod(uint256 gracePeriod) external;
 
     /// @notice Sets the guardian, who may pause reserves. Owner only.
     function setGuardian(address guardian) external;
@@ -99,33 +121,37 @@ interface ILendingPool {
 
     /* USER OPERATIONS */
 
-    /// @notice Supplies `amount` of `asset`; `onBehalfOf` receives supply shares (rounded down). A first
-    ///         supply to a reserve with a collateral factor enables it as collateral.
-    /// @dev Reverts on a paused or frozen reserve, on an amount worth zero shares, and with
-    ///      `InboundTransferShortfall` if the token delivers less than `amount` (fee-on-transfer tokens are
-    ///      not supported: the pool's books would otherwise exceed its balance).
+    /// @notice Supplies `amount` of `asset`; `onBehalfOf` receives supply shares (rounded down). A user's own
+    ///         first supply to a reserve with a collateral factor enables it as collateral; a supply on
+    ///         someone else's behalf never enables collateral (a gift cannot stop a deficit being recognised).
+    /// @dev Reverts on a frozen reserve, on an amount worth zero shares, and with `InboundTransferShortfall`
+    ///      unless the pool's balance rose by `amount` (fee-on-transfer tokens are not supported, whatever
+    ///      else the pool holds). Works on a paused reserve.
     /// @return shares The supply shares minted.
     function supply(address asset, uint256 amount, address onBehalfOf) external returns (uint256 shares);
 
     /// @notice Withdraws `amount` of `asset` (type(uint256).max: everything) to `to`, burning shares rounded
-    ///         up. If the reserve is active collateral and the caller has debt, the health factor must stay
-    ///         at or above 1e18.
+    ///         up. If the reserve is active collateral and the caller has debt, the borrow health factor
+    ///         (collateral weighted by `maxLtv`) must stay at or above 1e18.
     /// @return withdrawn The assets sent.
     function withdraw(address asset, uint256 amount, address to) external returns (uint256 withdrawn);
 
-    /// @notice Borrows `amount` of `asset` to the caller, who owes drawn shares rounded up. The health
-    ///         factor must be at or above 1e18 afterwards.
+    /// @notice Borrows `amount` of `asset` to the caller, who owes drawn shares rounded up. The borrow health
+    ///         factor (collateral weighted by `maxLtv`, not by the collateral factor that liquidations use)
+    ///         must be at or above 1e18 afterwards, so interest alone cannot make a maximum borrow liquidatable
+    ///         at once.
     /// @return shares The drawn shares added.
     function borrow(address asset, uint256 amount) external returns (uint256 shares);
 
     /// @notice Repays up to `amount` (type(uint256).max: all) of `onBehalfOf`'s `asset` debt. Shares removed
     ///         round down; an amount at or above the debt repays all of it and charges exactly the debt.
+    ///         Works on a paused reserve.
     /// @return repaid The assets taken from the caller.
     function repay(address asset, uint256 amount, address onBehalfOf) external returns (uint256 repaid);
 
     /// @notice Enables or disables the caller's supply of `asset` as collateral. Disabling requires the
-    ///         health factor to stay at or above 1e18; enabling requires a supply and a reserve that is
-    ///         not frozen. Setting the current state again does nothing.
+    ///         borrow health factor to stay at or above 1e18 and a reserve that is not paused; enabling
+    ///         requires a supply and a reserve that is not frozen. Setting the current state again does nothing.
     function setUsingAsCollateral(address asset, bool enabled) external;
 
     /* LIQUIDATION */
@@ -134,12 +160,23 @@ interface ILendingPool {
     ///         `collateralAsset` with the health-factor-scaled bonus. The amount is what brings the health
     ///         factor to the target, capped by `debtToCover` and the reserve debt, rounded up to the whole
     ///         debt (or collateral) when the remainder would be dust. If the user's only collateral is
-    ///         exhausted, every remaining debt becomes deficit.
+    ///         exhausted, every remaining debt becomes deficit and is settled in the same call (the fee
+    ///         receiver's shares first, then all suppliers), unless that debt reserve is paused. A call that
+    ///         would repay no debt share or seize no collateral share reverts `NothingToLiquidate`. The fee
+    ///         receiver's own liquidation pays no protocol fee. Liquidations of a reserve wait out its grace
+    ///         period after an unpause (`LiquidationGracePeriodActive`).
+    ///
+    ///         Split liquidations: below the health factor at which a liquidation stops raising it
+    ///         (HF < LB * CF: the target is out of reach), each call lowers the health factor and so raises the
+    ///         bonus of the next one, and many small calls seize more in total than one maximal call
+    ///         (`tests/contracts/liquidation/test_split_liquidation.py` measures it). The protocol accepts this:
+    ///         the bonus never passes `maxLiquidationBonus`, which any call at or below
+    ///         `healthFactorForMaxBonus` pays anyway, and refusing partial calls there would contradict the
+    ///         allowed end states of protocol.md section 5 and shut out liquidators with little capital.
     /// @param debtToCover The most the caller will pay, in debt asset units; type(uint256).max: as much as
     ///        allowed.
     /// @param receiveShares Receive the collateral as supply shares instead of the underlying. Received
     ///        shares (like the fee receiver's fee shares) are not enabled as collateral automatically.
-    ///        A `debtToCover` worth less than one debt share repays and seizes nothing (no revert).
     /// @return debtRepaid Debt asset units paid by the caller.
     /// @return collateralSeized Collateral assets taken from the user (shares converted down), fee included.
     function liquidate(

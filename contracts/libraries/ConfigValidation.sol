@@ -10,11 +10,13 @@ import {WAD, BPS} from "./MathLib.sol";
 ///         invariant it protects.
 library ConfigValidation {
     /// @notice Checks a reserve configuration (listing and updates).
-    /// @dev collateralFactor < 1e4; maxLiquidationBonus >= 1e4; liquidationFee <= 1e4;
+    /// @dev collateralFactor < 1e4; maxLtv <= collateralFactor (borrowing stops before liquidation starts);
+    ///      maxLiquidationBonus >= 1e4; liquidationFee <= 1e4;
     ///      ceil(maxLiquidationBonus * collateralFactor / 1e4) < 1e4, so that a liquidation at the maximum bonus
     ///      can still raise a health factor; 0 < optimalUtilization < 1e4.
     function validateReserveConfig(DataTypes.ReserveConfig calldata config) internal pure {
         if (config.collateralFactor >= BPS) revert Errors.InvalidCollateralFactor(config.collateralFactor);
+        if (config.maxLtv > config.collateralFactor) revert Errors.InvalidMaxLtv(config.maxLtv, config.collateralFactor);
         if (config.maxLiquidationBonus < BPS) revert Errors.InvalidLiquidationBonus(config.maxLiquidationBonus);
         if (config.liquidationFee > BPS) revert Errors.InvalidLiquidationFee(config.liquidationFee);
         // ceil(maxLB * CF / 1e4) < 1e4  <=>  maxLB * CF <= 1e8 - 1e4

@@ -7,7 +7,7 @@ library DataTypes {
     /// @notice Governance configuration of one reserve. Packs into one storage slot.
     /// @dev Rates are annual, in BPS; they are turned into a per-second accrual of the borrow index.
     struct ReserveConfig {
-        uint16 collateralFactor; // BPS, < 1e4
+        uint16 collateralFactor; // BPS, < 1e4: the liquidation threshold
         uint16 maxLiquidationBonus; // BPS, >= 1e4 (10500 = seize 105% of the repaid value)
         uint16 liquidationFee; // BPS of the bonus part, <= 1e4
         bool receiveSharesEnabled;
@@ -17,6 +17,7 @@ library DataTypes {
         uint32 slopeBelowOptimal; // BPS per year added linearly up to the optimal utilisation
         uint32 slopeAboveOptimal; // BPS per year added linearly from optimal to 100% utilisation
         uint16 optimalUtilization; // BPS, 0 < u < 1e4
+        uint16 maxLtv; // BPS, <= collateralFactor: the borrow factor (borrow, withdraw and disabling collateral)
     }
 
     /// @notice Storage of one reserve: its configuration, stored once, then its state, in four slots.
@@ -31,6 +32,7 @@ library DataTypes {
         uint8 id; // position in the reserves list and in the user bitmaps
         uint8 decimals;
         bool listed;
+        uint40 liquidationGracePeriodUntil; // no liquidation touches the reserve before this timestamp
         uint128 cash; // underlying held for this reserve (book value, donations excluded)
         uint128 totalDrawnShares;
         uint128 totalSupplyShares;
@@ -64,6 +66,7 @@ library DataTypes {
         uint256 totalDebt; // drawn debt in assets, rounded down
         uint256 deficit;
         uint256 price; // 8 decimals
+        uint256 liquidationGracePeriodUntil; // timestamp
     }
 
     /// @notice What a call to liquidate with the same arguments would do now.
@@ -83,6 +86,7 @@ library DataTypes {
     struct ReserveSnapshot {
         address asset;
         uint256 collateralFactor; // BPS
+        uint256 maxLtv; // BPS
         uint256 decimals;
         uint256 index; // RAY, accrued to now
         uint256 totalSupplyShares;
@@ -94,8 +98,10 @@ library DataTypes {
     struct AccountData {
         uint256 totalCollateralValue; // value, $1 = 1e26
         uint256 weightedCollateralValue; // sum of collateralFactor (BPS) * value
+        uint256 weightedBorrowValue; // sum of maxLtv (BPS) * value
         uint256 totalDebtValueRay; // value * RAY
-        uint256 healthFactor; // WAD, type(uint256).max without debt
+        uint256 healthFactor; // WAD, type(uint256).max without debt: liquidation below 1e18
+        uint256 borrowHealthFactor; // WAD, the same with maxLtv: borrowing and withdrawing need 1e18
         uint256 activeCollateralCount;
         uint256 borrowCount;
     }

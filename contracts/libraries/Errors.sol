@@ -18,6 +18,11 @@ library Errors {
     error ZeroAddress();
     /// @notice The collateral factor must be below 100% (1e4 BPS).
     error InvalidCollateralFactor(uint256 collateralFactor);
+    /// @notice The borrow factor (maxLtv) must not exceed the collateral factor.
+    error InvalidMaxLtv(uint256 maxLtv, uint256 collateralFactor);
+    /// @notice The collateral factor can reach zero only while nobody supplies the reserve (Aave V3's rule):
+    ///         offboarding lowers the borrow factor to zero first.
+    error CollateralFactorInUse(address asset, uint256 totalSupplyShares);
     /// @notice The maximum liquidation bonus must be at least 100% (1e4 BPS).
     error InvalidLiquidationBonus(uint256 maxLiquidationBonus);
     /// @notice The liquidation fee must be at most 100% (1e4 BPS).
@@ -35,12 +40,16 @@ library Errors {
     error InvalidLiquidationBonusFactor(uint256 liquidationBonusFactor);
     /// @notice Only the owner or the guardian may pause a reserve.
     error OnlyOwnerOrGuardian(address caller);
+    /// @notice The guardian may pause a reserve; only the owner unpauses it.
+    error OnlyOwnerCanUnpause(address caller);
+    /// @notice The liquidation grace period after an unpause is at most `MAX_LIQUIDATION_GRACE_PERIOD`.
+    error InvalidLiquidationGracePeriod(uint256 gracePeriod);
 
     /* USER OPERATIONS */
 
     /// @notice The amount is zero, or too small to move a single share.
     error InvalidAmount();
-    /// @notice The reserve is paused: no operation may touch it.
+    /// @notice The reserve is paused: only repay, supply and enabling collateral may touch it.
     error ReservePaused(address asset);
     /// @notice The reserve is frozen: no new supply, borrow or received shares.
     error ReserveFrozen(address asset);
@@ -52,9 +61,9 @@ library Errors {
     error HealthFactorBelowThreshold(uint256 healthFactor);
     /// @notice The user has no debt on this reserve.
     error NoDebt();
-    /// @notice After an inbound transfer the pool holds less of the token than its books say:
-    ///         the token charged a fee on transfer or otherwise under-delivered.
-    error InboundTransferShortfall(address asset, uint256 balance, uint256 expectedAtLeast);
+    /// @notice An inbound transfer delivered less than the amount the pool credits: the token charged a fee on
+    ///         transfer or otherwise under-delivered.
+    error InboundTransferShortfall(address asset, uint256 received, uint256 amount);
     /// @notice A share or debt amount does not fit the 128-bit storage field.
     error AmountTooLarge();
 
@@ -76,6 +85,10 @@ library Errors {
     error CannotReceiveShares();
     /// @notice debtToCover is below what the liquidation must repay to leave no dust.
     error MustNotLeaveDust();
+    /// @notice The liquidation would repay no debt share or seize no collateral share.
+    error NothingToLiquidate();
+    /// @notice A reserve of the liquidation was unpaused less than the grace period ago.
+    error LiquidationGracePeriodActive(address asset, uint256 until);
 
     /* DEFICIT */
 

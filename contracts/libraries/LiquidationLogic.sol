@@ -161,7 +161,9 @@ library LiquidationLogic {
     }
 
     /// @notice The protocol fee on the bonus part of the seized shares, rounded up for the protocol:
-    ///         feeShares = ceil(cs * fee * (LB - 1e4) / (LB * 1e4)); the liquidator gets the rest.
+    ///         feeShares = ceil(cs * fee * (LB - 1e4) / (LB * 1e4)); the liquidator gets the rest. Where rounding up
+    ///         would take all the seized shares, the fee is floor(cs * (LB - 1e4) / LB), the bonus part rounded
+    ///         down, so the liquidator always receives at least the non-bonus part of what is seized.
     function splitProtocolFee(uint256 collateralShares, uint256 liquidationFee, uint256 liquidationBonus)
         internal
         pure
@@ -170,6 +172,11 @@ library LiquidationLogic {
         // Unchecked: fee <= 1e4 <= LB < 2**16, and fee * (LB - 1e4) < LB * 1e4, so feeShares <= cs.
         unchecked {
             feeShares = collateralShares.mulDivUp(liquidationFee * (liquidationBonus - BPS), liquidationBonus * BPS);
+            // Rounded up, the fee could take every seized share (a single one), and a clean-up liquidation would
+            // then pay the liquidator nothing: the fee is then the bonus part rounded down.
+            if (feeShares == collateralShares) {
+                feeShares = collateralShares * (liquidationBonus - BPS) / liquidationBonus;
+            }
             liquidatorShares = collateralShares - feeShares;
         }
     }

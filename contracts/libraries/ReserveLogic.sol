@@ -15,6 +15,13 @@ library ReserveLogic {
     using MathLib for uint256;
     using SafeCast for uint256;
 
+    /// @notice The borrow index never passes 1e36 (a billion-fold growth): past it, the reserve stops accruing
+    ///         interest instead of overflowing. Every accepted rate model therefore degrades to zero interest
+    ///         rather than bricking the reserve, so repay, withdraw and liquidate keep working whatever the rates
+    ///         and however long utilisation stays at 100% (at 100% a year compounded every second, the ceiling is
+    ///         reached after about 21 years; at the largest rates a uint32 BPS model allows, in one accrual).
+    uint256 internal constant MAX_BORROW_INDEX = 1e36;
+
     /// @notice The reserve's borrow index accrued to now, without storing it.
     function accruedIndex(DataTypes.Reserve storage reserve) internal view returns (uint256) {
         return accruedIndex(reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);
@@ -30,9 +37,9 @@ library ReserveLogic {
         uint256 totalDrawnShares
     ) internal view returns (uint256) {
         // `<=` rather than `==`: some nodes run historical eth_calls with an earlier timestamp.
-        if (block.timestamp <= lastUpdate) return index;
+        if (block.timestamp <= lastUpdate || index >= MAX_BORROW_INDEX) return index;
         uint256 rate = InterestRateLib.borrowRateRay(config, cash, totalDrawnShares.rayMulDown(index));
-        return InterestRateLib.accrueIndex(index, rate, block.timestamp - lastUpdate);
+        return InterestRateLib.accrueIndex(index, rate, block.timestamp - lastUpdate).min(MAX_BORROW_INDEX);
     }
 
     /// @notice The reserve's total added assets at `index`: cash, drawn debt (rounded down) and deficit.
@@ -60,6 +67,7 @@ library ReserveLogic {
         if (snapshot.index != 0) return;
         DataTypes.ReserveConfig memory config = reserve.config;
         snapshot.collateralFactor = config.collateralFactor;
+        snapshot.maxLtv = config.maxLtv;
         snapshot.decimals = reserve.decimals;
         snapshot.index =
             accruedIndex(config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);

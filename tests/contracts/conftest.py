@@ -46,8 +46,10 @@ def reserve_config(
     slope1: int = 0,
     slope2: int = 0,
     optimal: int = 80_00,
+    max_ltv: int | None = None,
 ) -> tuple:
-    """A ReserveConfig tuple in struct order."""
+    """A ReserveConfig tuple in struct order. The borrow factor `maxLtv` defaults to the collateral
+    factor (borrowing and liquidation at the same line, as before the borrow factor existed)."""
     return (
         collateral_factor,
         max_bonus,
@@ -59,6 +61,7 @@ def reserve_config(
         slope1,
         slope2,
         optimal,
+        collateral_factor if max_ltv is None else max_ltv,
     )
 
 

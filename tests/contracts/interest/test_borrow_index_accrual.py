@@ -23,7 +23,7 @@ RATES = dict(base=100, slope1=10_00, slope2=300_00, optimal=80_00)
 
 
 def usdc_config(base=0, slope1=0, slope2=0, optimal=80_00) -> tuple:
-    return (85_00, 104_00, 10_00, True, False, False, base, slope1, slope2, optimal)
+    return (85_00, 104_00, 10_00, True, False, False, base, slope1, slope2, optimal, 85_00)
 
 
 def reserve_at(pool, asset, tx) -> dict:

@@ -33,6 +33,9 @@ ZERO_RATE_INDEX_STAYS_RAY = (
     "a reserve with a zero-rate model keeps its borrow index at exactly 1e27"
 )
 SETTLE_CLEARS_DEFICIT = "settleDeficit leaves the reserve with no deficit"
+DEFICIT_SETTLED_AT_ONCE = (
+    "a liquidation that reports a deficit on a reserve that is not paused settles it in the same call"
+)
 
 # Liquidations.
 LIQUIDATOR_PAYS_AT_MOST_DEBT_TO_COVER = "a liquidator never pays more than debtToCover"
@@ -87,6 +90,7 @@ ALL = [
     BORROW_INDEX_NEVER_FALLS,
     ZERO_RATE_INDEX_STAYS_RAY,
     SETTLE_CLEARS_DEFICIT,
+    DEFICIT_SETTLED_AT_ONCE,
     LIQUIDATOR_PAYS_AT_MOST_DEBT_TO_COVER,
     PREVIEW_MATCHES_LIQUIDATION,
     PREVIEW_REVERTS_AS_LIQUIDATION,

@@ -1,4 +1,4 @@
-"""A Python model of `LendingPool`, written from protocol.md and the interface NatSpec.
+"""A Python model of `LendingPool`, written from protocol.md (v2) and the interface NatSpec.
 
 Every operation either raises `Revert` with the custom error (and arguments) the specification
 predicts, or updates the model; the stateful test applies the operation to a copy of the model,
@@ -61,7 +61,10 @@ __all__ = [
 PRICE_MAX_AGE = 3600
 
 # ReserveConfig field positions (struct order).
-CF, MAX_LB, FEE, RECEIVE_SHARES, PAUSED, FROZEN, BASE, SLOPE1, SLOPE2, OPTIMAL = range(10)
+CF, MAX_LB, FEE, RECEIVE_SHARES, PAUSED, FROZEN, BASE, SLOPE1, SLOPE2, OPTIMAL, MAX_LTV = range(11)
+
+#: ReserveLogic.MAX_BORROW_INDEX: the borrow index stops there instead of overflowing.
+MAX_BORROW_INDEX = 10**36
 
 
 class Revert(Exception):
@@ -103,10 +106,15 @@ class ReserveModel:
     index: int = RAY
     last_update: int = 0
     donated: int = 0  # tokens sent to the pool without going through it (not on the books)
+    grace_period_until: int = 0  # no liquidation touches the reserve before this timestamp
 
     @property
     def cf(self) -> int:
         return self.config[CF]
+
+    @property
+    def max_ltv(self) -> int:
+        return self.config[MAX_LTV]
 
     def rate_ray(self) -> int:
         c = self.config
@@ -121,10 +129,10 @@ class ReserveModel:
 
     def index_at(self, now: int) -> int:
         """The borrow index accrued to `now` without storing it (linear, rounded up)."""
-        if now == self.last_update:
+        if now == self.last_update or self.index >= MAX_BORROW_INDEX:
             return self.index
         assert now > self.last_update, "time never runs backwards"
-        return accrue_index(self.index, self.rate_ray(), now - self.last_update)
+        return min(accrue_index(self.index, self.rate_ray(), now - self.last_update), MAX_BORROW_INDEX)
 
     def accrue(self, now: int) -> int:
         self.index = self.index_at(now)
@@ -147,6 +155,7 @@ class AccountData:
     health_factor: int
     active_collateral_count: int
     borrow_count: int
+    borrow_health_factor: int = 0  # the health factor with maxLtv for the collateral factor
 
     def view(self) -> tuple:
         """What getUserAccountData returns."""
@@ -196,6 +205,8 @@ class LiquidationPlan:
 class PoolModel:
     reserves: dict  # symbol -> ReserveModel, in id order
     fee_receiver: str
+    guardian: str = ""
+    liquidation_grace_period: int = 0
     target_health_factor: int = 105 * 10**16
     health_factor_for_max_bonus: int = 7 * 10**17
     liquidation_bonus_factor: int = 20_00
@@ -255,7 +266,7 @@ class PoolModel:
 
         `strict` reads prices as the pool does (in reserve-id order, only for reserves the account
         uses), so a stale feed raises; otherwise stale prices are used as they are (for sizing)."""
-        coll = weighted = debt_ray = active = borrows = 0
+        coll = weighted = weighted_ltv = debt_ray = active = borrows = 0
         for r in self.by_id():
             active_here = self.is_active_collateral(account, r.symbol)
             if strict and (active_here or (account, r.symbol) in self.borrowing_bits):
@@ -268,6 +279,7 @@ class PoolModel:
                 value = to_value(assets, r.decimals, r.price)
                 coll += value
                 weighted += value * r.cf
+                weighted_ltv += value * r.max_ltv
                 active += 1
             if (account, r.symbol) in self.borrowing_bits:
                 debt_ray += to_value(
@@ -275,7 +287,13 @@ class PoolModel:
                 )
                 borrows += 1
         return AccountData(
-            coll, weighted, debt_ray, health_factor(weighted, debt_ray), active, borrows
+            coll,
+            weighted,
+            debt_ray,
+            health_factor(weighted, debt_ray),
+            active,
+            borrows,
+            health_factor(weighted_ltv, debt_ray),
         )
 
     def health(self, account: str, now: int) -> int:
@@ -284,7 +302,14 @@ class PoolModel:
     def max_borrow(self, account: str, symbol: str, now: int) -> int:
         """Roughly the largest amount of `symbol` the account may borrow (for sizing only)."""
         data = self.account(account, now)
-        headroom_ray = data.weighted_collateral_value * RAY // BPS - data.total_debt_value_ray
+        weighted_ltv = data.borrow_health_factor * data.total_debt_value_ray // (10**14 * RAY) \
+            if data.total_debt_value_ray else sum(
+                to_value(
+                    to_assets_down(self.shares(account, r.symbol), r.total_assets(r.index_at(now)),
+                                   r.total_supply_shares),
+                    r.decimals, r.price) * r.max_ltv
+                for r in self.by_id() if self.is_active_collateral(account, r.symbol))
+        headroom_ray = weighted_ltv * RAY // BPS - data.total_debt_value_ray
         if headroom_ray <= 0:
             return 0
         r = self.reserves[symbol]
@@ -296,8 +321,9 @@ class PoolModel:
         if r.config[PAUSED]:
             raise Revert("ReservePaused", r.asset)
 
-    def _require_healthy(self, account: str, now: int) -> None:
-        hf = self.account(account, now, strict=True).health_factor
+    def _require_borrow_healthy(self, account: str, now: int) -> None:
+        """Section 3 (v2): borrow, withdraw and disabling collateral need the maxLtv health factor."""
+        hf = self.account(account, now, strict=True).borrow_health_factor
         if hf < WAD:
             raise Revert("HealthFactorBelowThreshold", hf)
 
@@ -309,7 +335,7 @@ class PoolModel:
     def supply(self, caller: str, symbol: str, amount: int, on_behalf_of: str, now: int) -> int:
         """Returns the shares minted (rounded down)."""
         r = self.reserves[symbol]
-        self._require_not_paused(r)
+        # Section 8 (v2): a paused reserve still takes supplies.
         if r.config[FROZEN]:
             raise Revert("ReserveFrozen", r.asset)
         if amount == 0:
@@ -322,7 +348,8 @@ class PoolModel:
         self.supply_shares[(on_behalf_of, symbol)] = self.shares(on_behalf_of, symbol) + shares
         r.total_supply_shares += shares
         r.cash += amount
-        if first and r.cf > 0:
+        # Section 6 (v2): a supply on someone else's behalf does not enable collateral.
+        if first and caller == on_behalf_of and r.cf > 0:
             self.collateral_bits.add((on_behalf_of, symbol))
         return shares
 
@@ -354,9 +381,8 @@ class PoolModel:
         if was_collateral:
             if shares == user_shares:
                 self.collateral_bits.discard((caller, symbol))
-            # Silent spec: only withdrawing an active collateral can lower the health factor.
-            if self._borrows_any(caller) and r.cf > 0:
-                self._require_healthy(caller, now)
+            if self._borrows_any(caller):
+                self._require_borrow_healthy(caller, now)
         return withdrawn, shares
 
     def borrow(self, caller: str, symbol: str, amount: int, now: int) -> int:
@@ -375,13 +401,13 @@ class PoolModel:
         r.total_drawn_shares += shares
         r.cash -= amount
         self.borrowing_bits.add((caller, symbol))
-        self._require_healthy(caller, now)
+        self._require_borrow_healthy(caller, now)
         return shares
 
     def repay(self, payer: str, symbol: str, amount: int, on_behalf_of: str, now: int) -> tuple:
         """Returns (assets repaid, drawn shares removed)."""
         r = self.reserves[symbol]
-        self._require_not_paused(r)
+        # Section 8 (v2): repay works on a paused reserve.
         if amount == 0:
             raise Revert("InvalidAmount")
         idx = r.accrue(now)
@@ -406,7 +432,9 @@ class PoolModel:
     def set_using_as_collateral(self, caller: str, symbol: str, enabled: bool, now: int) -> bool:
         """Returns whether the flag changed (setting the current state again does nothing)."""
         r = self.reserves[symbol]
-        self._require_not_paused(r)
+        # Section 8 (v2): a paused reserve allows enabling collateral (a top-up), not disabling it.
+        if not enabled:
+            self._require_not_paused(r)
         key = (caller, symbol)
         if (key in self.collateral_bits) == enabled:
             return False
@@ -419,7 +447,7 @@ class PoolModel:
         else:
             self.collateral_bits.discard(key)
             if self._borrows_any(caller):
-                self._require_healthy(caller, now)
+                self._require_borrow_healthy(caller, now)
         return True
 
     # ------------------------------------------------------------ liquidation
@@ -445,6 +473,9 @@ class PoolModel:
             raise Revert("ReservePaused", cr.asset)
         if dr.config[PAUSED]:
             raise Revert("ReservePaused", dr.asset)
+        for r in (cr, dr):
+            if now < r.grace_period_until:
+                raise Revert("LiquidationGracePeriodActive", r.asset, r.grace_period_until)
         s = self.shares(user, collateral)
         d = self.drawn(user, debt)
         if s == 0:
@@ -472,7 +503,8 @@ class PoolModel:
                     target_health_factor=self.target_health_factor,
                     liquidation_bonus=bonus,
                     collateral_factor=cr.cf,
-                    liquidation_fee=cr.config[FEE],
+                    # The insurance fund pays itself no fee.
+                    liquidation_fee=0 if user == self.fee_receiver else cr.config[FEE],
                     debt_to_cover=debt_to_cover,
                     drawn_shares=d,
                     borrow_index=di,
@@ -487,6 +519,8 @@ class PoolModel:
             )
         except MustNotLeaveDust:
             raise Revert("MustNotLeaveDust") from None
+        if a.debt_shares == 0 or a.collateral_shares == 0:
+            raise Revert("NothingToLiquidate")
         plan = LiquidationPlan(
             health_factor=hf,
             liquidation_bonus=bonus,
@@ -547,7 +581,7 @@ class PoolModel:
         dr.cash += plan.debt_to_repay
         if self.drawn(user, debt) == 0:
             self.borrowing_bits.discard((user, debt))
-        # Section 6: no debt without collateral.
+        # Section 6: no debt without collateral; v2: each write-off is settled at once unless paused.
         written_off = []
         if plan.deficit:
             for r in self.by_id():
@@ -559,7 +593,8 @@ class PoolModel:
                     r.total_drawn_shares -= shares
                     r.deficit += amount
                     self.borrowing_bits.discard((user, r.symbol))
-                    written_off.append((r.symbol, amount))
+                    settled = None if r.config[PAUSED] else self._settle(r, idx)
+                    written_off.append((r.symbol, amount, settled))
         return plan, written_off
 
     # ---------------------------------------------------------------- deficit
@@ -567,13 +602,16 @@ class PoolModel:
     def settle_deficit(self, symbol: str, now: int) -> tuple:
         """Returns (covered by the fund, fund shares burned, socialised)."""
         r = self.reserves[symbol]
-        # ILendingPool.setReservePaused: a paused reserve blocks every operation touching it.
         self._require_not_paused(r)
         idx = r.accrue(now)
-        outstanding = r.deficit
-        if outstanding == 0:
+        if r.deficit == 0:
             raise Revert("NoDeficit")
-        key = (self.fee_receiver, symbol)
+        return self._settle(r, idx)
+
+    def _settle(self, r: ReserveModel, idx: int) -> tuple:
+        """Section 6: the fund's shares pay first, the rest is socialised; (covered, burned, socialised)."""
+        outstanding = r.deficit
+        key = (self.fee_receiver, r.symbol)
         fund_shares = self.supply_shares.get(key, 0)
         ta, ts = r.total_assets(idx), r.total_supply_shares
         covered = min(outstanding, to_assets_down(fund_shares, ta, ts))
@@ -603,13 +641,28 @@ class PoolModel:
     # ------------------------------------------------------------- governance
 
     def update_config(self, symbol: str, config: tuple, now: int) -> None:
-        """updateReserveConfig: interest accrues under the old model first."""
+        """updateReserveConfig: interest accrues under the old model first; the reserve keeps its paused
+        and frozen flags; a collateral factor of 0 needs a reserve nobody supplies."""
         r = self.reserves[symbol]
+        if config[CF] == 0 and r.total_supply_shares > 0:
+            raise Revert("CollateralFactorInUse", r.asset, r.total_supply_shares)
         r.accrue(now)
-        r.config = list(config)
+        updated = list(config)
+        updated[PAUSED], updated[FROZEN] = r.config[PAUSED], r.config[FROZEN]
+        r.config = updated
 
-    def set_paused(self, symbol: str, paused: bool) -> None:
-        self.reserves[symbol].config[PAUSED] = paused
+    def set_paused(self, symbol: str, paused: bool, by_owner: bool, now: int) -> None:
+        """setReservePaused: the guardian may pause, only the owner unpauses; an unpause starts the
+        liquidation grace period."""
+        r = self.reserves[symbol]
+        if not paused and not by_owner:
+            raise Revert("OnlyOwnerCanUnpause", self.guardian)
+        if r.config[PAUSED] and not paused and self.liquidation_grace_period:
+            r.grace_period_until = now + self.liquidation_grace_period
+        r.config[PAUSED] = paused
+
+    def set_frozen(self, symbol: str, frozen: bool) -> None:
+        self.reserves[symbol].config[FROZEN] = frozen
 
     def set_price(self, symbol: str, price: int, now: int) -> None:
         """A feed published `price` at `now`."""

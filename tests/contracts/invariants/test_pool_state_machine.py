@@ -259,10 +259,11 @@ class PoolStateMachine:
             )
             assert data[11] == INITIAL_PRICES[symbol]
             assert (data[5], data[6], data[7], data[10]) == (0, 0, 0, 0), "fresh reserves"
-        model = PoolModel(reserves=reserves, fee_receiver=cls.fund)
+        model = PoolModel(reserves=reserves, fee_receiver=cls.fund, guardian=str(cls.guardian))
 
         for symbol, (base, slope1, slope2, optimal) in RATE_MODELS.items():
-            config = (*tuple(reserves[symbol].config[:6]), base, slope1, slope2, optimal)
+            current = tuple(reserves[symbol].config)
+            config = (*current[:6], base, slope1, slope2, optimal, current[10])
             model, tx, _ = expect(
                 model,
                 f"updateReserveConfig({symbol})",
@@ -560,23 +561,31 @@ class PoolStateMachine:
         self.model.donate(symbol, amount)
 
     def rule_toggle_flag(self, asset="st_asset", flag="st_flag"):
-        """Flip paused (guardian), frozen or receiveSharesEnabled (owner) on one reserve."""
+        """Flip paused (the guardian pauses; the owner, or sometimes the guardian, who may not, unpauses),
+        frozen (owner) or receiveSharesEnabled (owner, through updateReserveConfig) on one reserve."""
         self._begin(f"rule_toggle_flag({asset}, {flag!r})")
         symbol = SYMBOLS[asset]
         r = self.model.reserves[symbol]
         if flag == "paused":
             paused = not r.config[4]
+            by_owner = not paused and asset % 3 != 0
+            sender = self.deployer if by_owner else self.guardian
             self._run(
-                f"setReservePaused({symbol}, {paused})",
-                lambda m, now: m.set_paused(symbol, paused),
-                lambda: self.pool.setReservePaused(
-                    self.tokens[symbol], paused, {"from": self.guardian}
-                ),
+                f"setReservePaused({symbol}, {paused}) by {'owner' if by_owner else 'guardian'}",
+                lambda m, now: m.set_paused(symbol, paused, by_owner, now),
+                lambda: self.pool.setReservePaused(self.tokens[symbol], paused, {"from": sender}),
+            )
+            return
+        if flag == "frozen":
+            frozen = not r.config[5]
+            self._run(
+                f"setReserveFrozen({symbol}, {frozen})",
+                lambda m, now: m.set_frozen(symbol, frozen),
+                lambda: self.pool.setReserveFrozen(self.tokens[symbol], frozen, {"from": self.deployer}),
             )
             return
         config = list(r.config)
-        position = 5 if flag == "frozen" else 3  # frozen, receiveSharesEnabled
-        config[position] = not config[position]
+        config[3] = not config[3]  # receiveSharesEnabled
         config = tuple(config)
         self._run(
             f"updateReserveConfig({symbol}, {config})",
@@ -846,9 +855,23 @@ class PoolStateMachine:
         assert to_liquidator == plan.collateral_to_liquidator, inv.LIQUIDATION_MATCHES_SPEC_MATH
 
         reported = [(e["user"], e["asset"], e["amount"]) for e in events(tx, "DeficitReported")]
-        assert reported == [(target, m.reserves[s].asset, a) for s, a in written_off], (
+        assert reported == [(target, m.reserves[s].asset, a) for s, a, _ in written_off], (
             f"{inv.DEFICIT_WRITES_OFF_ALL_REMAINING_DEBT}: events {reported}, spec {written_off}"
         )
+        # Section 6 (v2): each write-off on a reserve that is not paused is settled in the same call.
+        settlements = [settled for _, _, settled in written_off if settled is not None]
+        covered = [(self.fund, c, burned) for c, burned, _ in settlements if c]
+        socialized = [amount for _, _, amount in settlements if amount]
+        assert [(e["coveredBy"], e["amount"], e["sharesBurned"]) for e in events(tx, "DeficitCovered")] \
+            == covered, f"{inv.DEFICIT_SETTLED_AT_ONCE}: {description}"
+        assert [e["amount"] for e in events(tx, "DeficitSocialized")] == socialized, (
+            f"{inv.DEFICIT_SETTLED_AT_ONCE}: {description}"
+        )
+        for s, _, settled in written_off:
+            if settled is not None:
+                assert self.pool.deficit(m.reserves[s].asset) == 0, inv.DEFICIT_SETTLED_AT_ONCE
+                if settled[2]:
+                    self.socialized.add(s)
 
         # The preview (same block, same state) is the outcome.
         if not isinstance(expected_preview, Revert):

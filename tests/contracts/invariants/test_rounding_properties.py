@@ -54,7 +54,8 @@ def market(protocol, clock):
     whale, seasoner, user, keeper = accounts[5], accounts[3], accounts[1], accounts[4]
     for symbol, (base, slope1, slope2, optimal) in RATE_MODELS.items():
         token = p.tokens[symbol]
-        config = (*tuple(p.pool.getReserveData(token)[0])[:6], base, slope1, slope2, optimal)
+        current = tuple(p.pool.getReserveData(token)[0])
+        config = (*current[:6], base, slope1, slope2, optimal, current[10])
         p.pool.updateReserveConfig(token, config, {"from": p.deployer})
     for symbol in SYMBOLS:
         token = p.tokens[symbol]

@@ -91,7 +91,7 @@ def test_bonus_matches_the_model_for_any_configuration(market, hf, hf_for_max, b
     p.pool.setLiquidationConfig(105 * 10**16, hf_for_max, bonus_factor, {"from": p.deployer})
     # CF 80% keeps ceil(maxLB * CF / 1e4) < 1e4 for every max bonus drawn.
     p.pool.updateReserveConfig(p.tokens["WETH"], (80_00, max_bonus, 10_00, True, False, False,
-                                                  0, 0, 0, 80_00), {"from": p.deployer})
+                                                  0, 0, 0, 80_00, 80_00), {"from": p.deployer})
     assert p.pool.getLiquidationBonus(p.tokens["WETH"], hf) == \
         pm.liquidation_bonus(max_bonus, hf, hf_for_max, bonus_factor)
 

@@ -10,7 +10,7 @@ MAX = 2**256 - 1
 def spec_setup(protocol, supplier, alice, liquidator):
     """WETH at $2,000 with CF 80%, max bonus 105%, fee 10%; DAI at $1; fresh zero-rate reserves."""
     p = protocol
-    p.pool.updateReserveConfig(p.tokens["DAI"], (0, 104_00, 10_00, True, False, False, 0, 0, 0, 80_00),
+    p.pool.updateReserveConfig(p.tokens["DAI"], (0, 104_00, 10_00, True, False, False, 0, 0, 0, 80_00, 0),
                                {"from": p.deployer})
     p.supply(supplier, "DAI", 1_000_000 * 10**18)
     p.supply(alice, "WETH", 10 * 10**18)

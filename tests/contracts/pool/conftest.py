@@ -18,6 +18,7 @@ CONFIG_FIELDS = (
     "slopeBelowOptimal",
     "slopeAboveOptimal",
     "optimalUtilization",
+    "maxLtv",
 )
 
 #: Liquidity the supplier provides in every reserve, in whole tokens.
@@ -26,16 +27,23 @@ LIQUIDITY = {"WETH": 1_000, "WBTC": 100, "USDC": 10_000_000, "DAI": 10_000_000}
 
 @pytest.fixture(scope="module")
 def reconfigure(protocol):
-    """reconfigure(symbol, **fields): updateReserveConfig with the named fields changed."""
+    """reconfigure(symbol, **fields): updateReserveConfig with the named fields changed. The paused and
+    frozen flags are not configuration (an update keeps them): they go through setReservePaused and
+    setReserveFrozen."""
 
     def _reconfigure(symbol: str, **changes):
         token = protocol.tokens[symbol]
+        owner = {"from": protocol.deployer}
+        if "frozen" in changes:
+            protocol.pool.setReserveFrozen(token, changes.pop("frozen"), owner)
+        if "paused" in changes:
+            protocol.pool.setReservePaused(token, changes.pop("paused"), owner)
         current = protocol.pool.getReserveData(token).dict()["config"]
         unknown = set(changes) - set(CONFIG_FIELDS)
         assert not unknown, f"not ReserveConfig fields: {unknown}"
         current.update(changes)
         config = tuple(current[field] for field in CONFIG_FIELDS)
-        return protocol.pool.updateReserveConfig(token, config, {"from": protocol.deployer})
+        return protocol.pool.updateReserveConfig(token, config, owner)
 
     return _reconfigure
 

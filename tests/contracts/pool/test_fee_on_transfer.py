@@ -17,7 +17,7 @@ def fot(protocol, deployer, supplier, alice):
     feed = MockPriceFeed.deploy(8, 10**8, {"from": deployer})
     protocol.oracle.setFeed(token, feed, 3600, {"from": deployer})
     protocol.pool.addReserve(
-        token, (50_00, 105_00, 10_00, True, False, False, 0, 0, 0, 80_00), {"from": deployer}
+        token, (50_00, 105_00, 10_00, True, False, False, 0, 0, 0, 80_00, 50_00), {"from": deployer}
     )
     for user in (supplier, alice):
         token.mint(user, 1_000_000 * UNIT, {"from": user})

@@ -25,9 +25,11 @@ VALID = dict(
 
 
 def config(**changes) -> tuple:
-    """A ReserveConfig tuple: VALID with the named fields changed."""
+    """A ReserveConfig tuple: VALID with the named fields changed; the borrow factor `maxLtv` (the last
+    field) defaults to the collateral factor."""
     fields = {**VALID, **changes}
-    assert fields.keys() == VALID.keys()
+    fields.setdefault("maxLtv", fields["collateralFactor"])
+    assert list(fields) == [*VALID, "maxLtv"]
     return tuple(fields.values())
 
 
@@ -53,6 +55,8 @@ INVALID_CONFIGS = [
         dict(maxLiquidationBonus=100_01, collateralFactor=99_99),
         "BonusTimesCollateralFactorTooHigh: 10001, 9999",
     ),
+    (dict(maxLtv=80_01), "InvalidMaxLtv: 8001, 8000"),
+    (dict(collateralFactor=0, maxLtv=1), "InvalidMaxLtv: 1, 0"),
     (dict(optimalUtilization=0), "InvalidOptimalUtilization: 0"),
     (dict(optimalUtilization=100_00), "InvalidOptimalUtilization: 10000"),
 ]
@@ -67,6 +71,7 @@ EDGE_CONFIGS = [
     dict(maxLiquidationBonus=63125, collateralFactor=1584),  # product 99_990_000
     dict(maxLiquidationBonus=100_00),
     dict(collateralFactor=0, maxLiquidationBonus=65535),  # CF 0: no bonus cap
+    dict(maxLtv=0),  # a collateral nobody may borrow against (offboarding)
     dict(liquidationFee=100_00),
     dict(liquidationFee=0),
     dict(optimalUtilization=1),

@@ -7,7 +7,7 @@ import pytest
 from brownie import MockNoReturnERC20, MockPriceFeed, MockReturnsFalseERC20
 
 MAX = 2**256 - 1
-CONFIG = (70_00, 105_00, 10_00, True, False, False, 0, 0, 0, 80_00)
+CONFIG = (70_00, 105_00, 10_00, True, False, False, 0, 0, 0, 80_00, 70_00)
 
 
 def list_token(protocol, token, deployer):
