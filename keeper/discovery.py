@@ -14,7 +14,7 @@ from web3._utils.events import get_event_data
 
 from keeper.contracts import abi
 from keeper.deployment import Deployment
-from keeper.pool_reader import RpcCounter
+from keeper.rpc_batch import RpcCounter
 
 log = logging.getLogger(__name__)
 

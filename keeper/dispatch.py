@@ -24,8 +24,7 @@ from web3.types import RPCEndpoint
 
 from keeper.chain import revert_reason
 from keeper.errors import FundsError, SimulationError
-from keeper.pool_reader import RpcCounter
-from keeper.rpc_batch import RawCall, error_reason, raw_call, send_batch
+from keeper.rpc_batch import RawCall, RpcCounter, error_reason, raw_call, send_batch
 from keeper.store import DROPPED, FAILED, MINED, PENDING, REPLACED, Store, TxRecord
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from web3 import Web3
 
+from keeper.calls import Event, event, function
 from keeper.contracts import Contracts
 from keeper.dispatch import Outcome
 from keeper.metrics import Metrics
@@ -35,20 +35,10 @@ def detection_from_json(raw: str | None) -> Detection | None:
     return Detection(**json.loads(raw)) if raw else None
 
 
-LIQUIDATION_CALL = keccak(
-    text="LiquidationCall(address,address,address,address,uint256,uint256,uint256,uint256,uint256,bool)"
-)
-DEFICIT_REPORTED = keccak(text="DeficitReported(address,address,uint256)")
-LIQUIDATION_FIELDS = (
-    "liquidator",
-    "debtRepaid",
-    "collateralSeized",
-    "protocolFee",
-    "liquidationBonus",
-    "healthFactorBefore",
-    "receiveShares",
-)
-LIQUIDATION_TYPES = ["address", "uint256", "uint256", "uint256", "uint256", "uint256", "bool"]
+LIQUIDATION_CALL = event("LendingPool", "LiquidationCall")
+DEFICIT_REPORTED = event("LendingPool", "DeficitReported")
+ACCOUNT_DATA = function("LendingPool", "getUserAccountData")
+USER_POSITION = function("LendingPool", "getUserPosition")
 
 
 def pool_events(receipt: Any, pool: str) -> tuple[dict[str, Any] | None, list[tuple[str, int]]]:
@@ -60,15 +50,19 @@ def pool_events(receipt: Any, pool: str) -> tuple[dict[str, Any] | None, list[tu
         if entry["address"] != pool or not entry["topics"]:
             continue
         topic = bytes(entry["topics"][0])
-        if topic == LIQUIDATION_CALL:
-            values = abi_decode(LIQUIDATION_TYPES, bytes(entry["data"]))
-            event = dict(zip(LIQUIDATION_FIELDS, values, strict=True))
+        if topic == LIQUIDATION_CALL.topic:
+            event = LIQUIDATION_CALL.decode_data(bytes(entry["data"]))
             event["liquidator"] = to_checksum_address(event["liquidator"])
-            event["user"] = to_checksum_address(bytes(entry["topics"][3])[-20:])
-        elif topic == DEFICIT_REPORTED:
-            asset = to_checksum_address(bytes(entry["topics"][2])[-20:])
-            deficits.append((asset, abi_decode(["uint256"], bytes(entry["data"]))[0]))
+            event["user"] = to_checksum_address(_indexed(entry, LIQUIDATION_CALL, "user"))
+        elif topic == DEFICIT_REPORTED.topic:
+            asset = to_checksum_address(_indexed(entry, DEFICIT_REPORTED, "asset"))
+            deficits.append((asset, DEFICIT_REPORTED.decode_data(bytes(entry["data"]))["amount"]))
     return event, deficits
+
+
+def _indexed(entry: Any, event: Event, name: str) -> bytes:
+    """The address in the indexed argument `name` of a log (topic 0 is the event's)."""
+    return bytes(entry["topics"][1 + event.indexed.index(name)])[-20:]
 
 
 @dataclass(frozen=True)
@@ -141,11 +135,10 @@ class Recorder:
         pool = self.contracts.pool.address
 
         def account_data(user: str) -> RawCall:
-            return RawCall.encode(pool, "getUserAccountData(address)", [user], ["address"], ("uint256",) * 6)
+            return ACCOUNT_DATA.call(pool, user)
 
         def position(user: str, asset: str) -> RawCall:
-            signature, outputs = "getUserPosition(address,address)", ("uint256", "uint256", "bool")
-            return RawCall.encode(pool, signature, [user, asset], ["address", "address"], outputs)
+            return USER_POSITION.call(pool, user, asset)
 
         by_block: dict[int, list[tuple[int, int, RawCall]]] = {}
         for i, p in enumerate(pending):

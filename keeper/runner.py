@@ -14,6 +14,7 @@ from itertools import pairwise
 from web3 import Web3
 
 from keeper import protocol_math as pm
+from keeper.calls import function
 from keeper.chain import ChainContext, revert_reason
 from keeper.config import Settings
 from keeper.contracts import erc20
@@ -22,10 +23,10 @@ from keeper.dispatch import Dispatcher, Fees, Outcome, Send
 from keeper.errors import ConfigError, FundsError, KeeperError, SimulationError
 from keeper.metrics import Metrics
 from keeper.model import PoolModel, Reserve
-from keeper.pool_reader import PoolReader, RpcCounter
+from keeper.pool_reader import PoolReader
 from keeper.recorder import Recorder
 from keeper.records import Detection
-from keeper.rpc_batch import RawCall
+from keeper.rpc_batch import RawCall, RpcCounter
 from keeper.store import Store, TxRecord
 from keeper.strategy import Decision, Opportunity, Strategy
 from keeper.subscriptions import ChainSubscriptions
@@ -37,6 +38,7 @@ MAX_UINT256 = pm.MAX_UINT256
 #: first chunk is smaller so that the best liquidations leave as early as possible.
 FIRST_SIMULATION_CHUNK = 8
 SIMULATION_CHUNK = 25
+LIQUIDATE = function("LendingPool", "liquidate")
 
 
 @dataclass
@@ -692,13 +694,7 @@ def _detection(
 
 def liquidate_call(pool: str, opp: Opportunity) -> RawCall:
     """`liquidate(collateral, debt, user, max, false)`, encoded without web3.py's per-argument checks."""
-    return RawCall.encode(
-        pool,
-        "liquidate(address,address,address,uint256,bool)",
-        [opp.collateral.asset, opp.debt.asset, opp.user, MAX_UINT256, False],
-        ["address", "address", "address", "uint256", "bool"],
-        ("uint256", "uint256"),
-    )
+    return LIQUIDATE.call(pool, opp.collateral.asset, opp.debt.asset, opp.user, MAX_UINT256, False)
 
 
 class _GasWallet:

@@ -13,20 +13,22 @@ from web3 import Web3
 from web3.types import BlockIdentifier
 
 from keeper import protocol_math as pm
+from keeper.calls import function
 from keeper.contracts import Contracts
 from keeper.model import PoolModel, Reserve
-from keeper.pool_reader import RpcCounter
-from keeper.rpc_batch import RawCall, call_many
+from keeper.rpc_batch import RpcCounter, call_many
 
 log = logging.getLogger(__name__)
 
 MAX_UINT256 = pm.MAX_UINT256
-#: The LiquidationPreview struct, in field order (see `Preview`).
-PREVIEW_TYPE = "(uint256,uint256,uint256,uint256,uint256,uint256,bool)"
+PREVIEW_LIQUIDATION = function("LendingPool", "previewLiquidation")
 
 
 @dataclass(frozen=True)
 class Preview:
+    """The pool's `LiquidationPreview` struct, field for field in ABI order (tests/keeper/test_calls.py
+    holds the names to the ABI)."""
+
     health_factor: int
     liquidation_bonus: int
     debt_to_repay: int
@@ -104,16 +106,7 @@ class Strategy:
         if not pairs:
             return {}
         pool = self.contracts.pool.address
-        calls = [
-            RawCall.encode(
-                pool,
-                "previewLiquidation(address,address,address,uint256)",
-                [c.asset, d.asset, user, MAX_UINT256],
-                ["address", "address", "address", "uint256"],
-                (PREVIEW_TYPE,),
-            )
-            for user, c, d in pairs
-        ]
+        calls = [PREVIEW_LIQUIDATION.call(pool, c.asset, d.asset, user, MAX_UINT256) for user, c, d in pairs]
         results = call_many(self.w3, calls, caller, block)
         self.rpc.add()
         out: dict[tuple[str, int, int], Preview | str] = {}
