@@ -12,7 +12,7 @@ from decimal import Decimal
 from web3 import Web3
 from web3.types import BlockIdentifier
 
-from keeper import protocol_math as pm
+from keeper import maths
 from keeper.calls import function
 from keeper.contracts import Contracts
 from keeper.model import PoolModel, Reserve
@@ -20,7 +20,7 @@ from keeper.rpc_batch import RpcCounter, call_many
 
 log = logging.getLogger(__name__)
 
-MAX_UINT256 = pm.MAX_UINT256
+MAX_UINT256 = maths.MAX_UINT256
 PREVIEW_LIQUIDATION = function("LendingPool", "previewLiquidation")
 
 
@@ -75,7 +75,7 @@ class Ranking:
 
 
 def usd(reserve: Reserve, amount: int) -> Decimal:
-    return Decimal(pm.to_value(amount, reserve.decimals, reserve.price)) / Decimal(10**26)
+    return Decimal(maths.to_value(amount, reserve.decimals, reserve.price)) / Decimal(10**26)
 
 
 class Strategy:
@@ -142,9 +142,9 @@ class Strategy:
             collateral, debt = model.reserves[cid], model.reserves[did]
             account = model.accounts[user]
             debt_left = account.drawn_shares.get(did, 0) * debt.borrow_index
-            clears_dust = preview.debt_to_repay * pm.RAY >= debt_left or (
+            clears_dust = preview.debt_to_repay * maths.RAY >= debt_left or (
                 preview.collateral_to_seize
-                >= pm.to_assets_down(
+                >= maths.to_assets_down(
                     account.supply_shares.get(cid, 0),
                     collateral.total_added_assets,
                     collateral.total_supply_shares,
