@@ -48,8 +48,9 @@ from web3 import HTTPProvider, Web3  # noqa: E402
 from bench.population import Position, Rpc, Seeder, borrower_address  # noqa: E402
 from keeper.contracts import Contracts  # noqa: E402
 from keeper.deployment import load_deployment  # noqa: E402
-from keeper.pool_reader import PoolReader, RpcCounter  # noqa: E402
+from keeper.pool_reader import PoolReader  # noqa: E402
 from keeper.report import percentile  # noqa: E402
+from keeper.rpc_batch import RpcCounter  # noqa: E402
 from keeper.store import Store  # noqa: E402
 from scripts.deployer import Sender, contract, default_plan, deploy, write_deployment  # noqa: E402
 from scripts.devnode import AnvilNode, dev_key  # noqa: E402

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
-from keeper import protocol_math as pm
+from web3 import Web3
+
 from keeper.chain import connect, load_account, validate
 from keeper.config import Settings
 from keeper.deployment import load_deployment
+from keeper.maths import WAD
 from keeper.metrics import Metrics, MetricsServer
 from keeper.runner import Keeper
 from keeper.store import PENDING, Store
@@ -51,32 +52,25 @@ class App:
 
     def run(self, max_blocks: int | None) -> None:
         self.keeper.start()
-        self.keeper.native_balance_check()
+        self.keeper.check_native_balance()
         self.keeper.run(max_blocks=max_blocks)
         log.info("keeper_stopped block=%d", self.keeper.processed)
 
-    def _liquidatable(self) -> tuple[int, list[str]]:
-        keeper = self.keeper
-        keeper.start()
-        assert keeper.model is not None
-        head = keeper.processed
-        borrowers = keeper.model.borrowers()
-        hfs = keeper.reader.health_factors(borrowers, head)
-        return head, sorted(u for u, hf in hfs.items() if hf < pm.WAD)
-
     def scan_text(self) -> str:
         keeper = self.keeper
-        head, users = self._liquidatable()
+        keeper.start()
+        users = keeper.liquidatable()
         assert keeper.model is not None
-        lines = [f"block {head}: {len(keeper.model.borrowers())} borrowers, {len(users)} liquidatable"]
+        lines = [
+            f"block {keeper.processed}: {len(keeper.model.borrowers())} borrowers, {len(users)} liquidatable"
+        ]
         if not users:
             return "\n".join(lines)
-        decisions = keeper.strategy.rank(keeper.model, users, keeper.caller, head, Decimal(0)).decisions
         lines.append(
             f"{'account':42} {'hf':>8} {'collateral':>10} {'debt':>6} {'repay':>14} {'seize':>14} "
             f"{'bonus':>6} {'profit$':>10} deficit"
         )
-        for d in decisions:
+        for d in keeper.preview(users):
             o, p = d.opportunity, d.opportunity.preview
             lines.append(
                 f"{o.user:42} {o.health_factor / 1e18:8.4f} {o.collateral.symbol:>10} {o.debt.symbol:>6} "
@@ -87,48 +81,37 @@ class App:
         return "\n".join(lines)
 
     def liquidate_one(self, user: str, confirm: bool) -> int:
-        from web3 import Web3
-
         keeper = self.keeper
         keeper.start()
-        assert keeper.model is not None
         if not Web3.is_address(user):
             print(f"liqkeeper: --user {user!r} is not an address", file=sys.stderr)
             return 2
         user = Web3.to_checksum_address(user)
-        head = keeper.processed
-        hf = keeper.reader.health_factors([user], head)[user]
-        if hf >= pm.WAD:
+        hf = keeper.health_factor(user)
+        if hf >= WAD:
             print(f"{user} is not liquidatable: health factor {hf / 1e18:.4f}")
             return 1
-        print(self.scan_text_for([user], head))
+        print(self.preview_text([user]))
         if confirm:
             answer = input("send this liquidation? [y/N] ").strip().lower()
             if answer not in ("y", "yes"):
                 print("nothing sent")
                 return 1
-        from keeper.runner import BlockReport
-
-        report = BlockReport(head=head, rpc_calls=0)
-        keeper._liquidate([user], head, keeper.now_ms(), report)
-        if not report.sent:
-            print(f"not sent: {report.skipped.get(user, 'no liquidation possible')}")
+        attempts = keeper.liquidate([user])
+        if not attempts.sent:
+            print(f"not sent: {attempts.skipped.get(user, 'no liquidation possible')}")
             return 1
-        tx_hash = report.sent[0]
+        tx_hash = attempts.sent[0]
         if tx_hash.startswith("dry-run"):
             print("dry run: simulated, not sent")
             return 0
-        receipt = keeper.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-        keeper._record_outcomes(keeper.dispatcher.poll(keeper.w3.eth.block_number))
+        receipt = keeper.wait_for(tx_hash)
         print(f"{tx_hash} mined in block {receipt['blockNumber']} status {receipt['status']}")
         return 0 if receipt["status"] == 1 else 1
 
-    def scan_text_for(self, users: list[str], head: int) -> str:
-        keeper = self.keeper
-        assert keeper.model is not None
-        decisions = keeper.strategy.rank(keeper.model, users, keeper.caller, head, Decimal(0)).decisions
+    def preview_text(self, users: list[str]) -> str:
         lines = []
-        for d in decisions:
+        for d in self.keeper.preview(users):
             o, p = d.opportunity, d.opportunity.preview
             lines.append(
                 f"{o.user}: repay {p.debt_to_repay} {o.debt.symbol} for {p.collateral_to_liquidator} "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +157,3 @@ def revert_reason(exc: BaseException) -> str:
             return decode_revert(err["data"])
     message = str(exc)
     return message.splitlines()[0][:200] if message else type(exc).__name__
-
-
-def wei_to_native(amount: int) -> Decimal:
-    return Decimal(amount) / Decimal(10**18)

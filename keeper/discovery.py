@@ -14,7 +14,7 @@ from web3._utils.events import get_event_data
 
 from keeper.contracts import abi
 from keeper.deployment import Deployment
-from keeper.pool_reader import RpcCounter
+from keeper.rpc_batch import RpcCounter
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,6 @@ class ScanResult:
     first_seen: dict[str, int] = field(default_factory=dict)
     prices: list[PriceUpdate] = field(default_factory=list)
     events: list[PoolEvent] = field(default_factory=list)
-    reserves_changed: bool = False
     undecodable: int = 0
 
     def merge(self, other: ScanResult) -> None:
@@ -69,7 +68,6 @@ class ScanResult:
             self.first_seen.setdefault(user, block)
         self.prices.extend(other.prices)
         self.events.extend(other.events)
-        self.reserves_changed |= other.reserves_changed
         self.undecodable += other.undecodable
 
 
@@ -195,10 +193,7 @@ class Discovery:
         name = event_abi["name"]
         args = dict(data["args"])
         result.events.append(PoolEvent(name, args, block, int(entry["logIndex"]), tx_hash))
-        if name in POSITION_EVENTS:
-            for key in POSITION_EVENTS[name]:
-                user = Web3.to_checksum_address(args[key])
-                result.touched.add(user)
-                result.first_seen.setdefault(user, block)
-        else:
-            result.reserves_changed = True
+        for key in POSITION_EVENTS.get(name, ()):
+            user = Web3.to_checksum_address(args[key])
+            result.touched.add(user)
+            result.first_seen.setdefault(user, block)

@@ -1,131 +1,54 @@
-"""The only place that knows nonces and fees: simulates, signs, sends, replaces stuck transactions
-within a budget, classifies node errors, and follows every transaction by hash until it is mined
-or replaced, across restarts (the SQLite store keeps the signed bytes)."""
+"""The only place that knows gas limits, fee margins, budgets, dry-run and nonces. Callers hand it
+intents (a call, its expected gas and a budget) and get a typed outcome for each: sent, dry run,
+refused with a reason, or no funds. It signs, sends, replaces stuck transactions within their budget,
+classifies node errors, and follows every transaction by hash until it is mined or replaced, across
+restarts (the SQLite store keeps the signed bytes)."""
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import rlp
 from eth_account.signers.local import LocalAccount
-from eth_account.typed_transactions import TypedTransaction
-from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.method_formatters import receipt_formatter
-from web3.contract.contract import ContractFunction
 from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint
 
-from keeper.chain import revert_reason
-from keeper.errors import FundsError, SimulationError
-from keeper.pool_reader import RpcCounter
-from keeper.rpc_batch import RawCall, error_reason, raw_call, send_batch
+from keeper.rpc_batch import RawCall, RpcCounter, raw_call, send_batch
 from keeper.store import DROPPED, FAILED, MINED, PENDING, REPLACED, Store, TxRecord
+from keeper.transactions import (
+    FILL,
+    LIQUIDATE,
+    NONCE_TAKEN,
+    SETTLE,
+    Dispatched,
+    DryRun,
+    Fees,
+    Finished,
+    Intent,
+    NodeRejected,
+    NoFunds,
+    Refused,
+    Send,
+    Sent,
+    classify,
+    decode_call,
+    rejection,
+)
+from keeper.wallet import Wallet
 
 log = logging.getLogger(__name__)
 
 GWEI = 10**9
-
-
-@dataclass(frozen=True)
-class Fees:
-    """EIP-1559 fees, or a legacy gas price (`legacy`, with `max_fee` the gas price)."""
-
-    max_fee: int
-    tip: int
-    legacy: bool
-
-    def bumped(self, factor: Decimal) -> Fees:
-        return Fees(
-            max_fee=math.ceil(self.max_fee * factor) + 1,
-            tip=math.ceil(self.tip * factor) + 1 if not self.legacy else 0,
-            legacy=self.legacy,
-        )
-
-    def at_least(self, other: Fees) -> Fees:
-        return Fees(max(self.max_fee, other.max_fee), max(self.tip, other.tip), self.legacy)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A transaction that reached a final state in this poll, and when its receipt was read (ms)."""
-
-    record: TxRecord
-    receipt: Any | None
-    seen_ms: int
-
-
-@dataclass(frozen=True)
-class Send:
-    """One transaction to send: what it is for, its call, its gas limit and the most its fees may
-    cost (replacements stop there)."""
-
-    intent: str
-    call: ContractFunction | RawCall
-    gas_limit: int
-    budget_wei: int
-    value: int = 0
-
-
-def decode_call(raw: str) -> tuple[str, str, int]:
-    """The `to` address, calldata and value of a signed transaction (typed or legacy)."""
-    payload = bytes.fromhex(raw[2:] if raw.startswith("0x") else raw)
-    if payload[0] < 0x7F:  # EIP-2718 typed transaction
-        fields = TypedTransaction.from_bytes(HexBytes(payload)).as_dict()
-        to, data, value = fields["to"], fields["data"], fields["value"]
-    else:
-        # [nonce, gasPrice, gas, to, value, data, v, r, s]
-        items = rlp.decode(payload)
-        to, data, value = items[3], items[5], int.from_bytes(items[4], "big")
-    return Web3.to_checksum_address(to), Web3.to_hex(data), int(value)
-
-
-class NodeRejected(Exception):
-    """The node refused a raw transaction; `kind` classifies why."""
-
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind
-
-
-#: Refusals that mean another transaction holds the nonce: the send moves to a fresh one.
-NONCE_TAKEN = frozenset({"nonce_too_low", "replacement_underpriced"})
 #: A transaction's gas limit is raised to the highest of our queue up to this many times its own.
 QUEUE_GAS_RAISE_LIMIT = 2
 #: Gas limit of the zero-value transfer that fills a nonce a refused transaction left open.
 NONCE_FILL_GAS = 21_000
-
-
-def _rejection(response: dict[str, Any]) -> NodeRejected | None:
-    """The node's refusal in an `eth_sendRawTransaction` response; None when it took the
-    transaction (or already had it)."""
-    error = response.get("error")
-    if error is None:
-        return None
-    message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-    kind = classify(message)
-    return None if kind == "already_known" else NodeRejected(kind, message)
-
-
-def classify(message: str) -> str:
-    text = message.lower()
-    if "nonce too low" in text or "nonce is too low" in text or "old nonce" in text:
-        return "nonce_too_low"
-    if "underpriced" in text:
-        return "replacement_underpriced"
-    if "already known" in text or "known transaction" in text or "already imported" in text:
-        return "already_known"
-    if "insufficient funds" in text:
-        return "insufficient_funds"
-    if "base fee" in text and ("fee cap" in text or "max fee" in text):
-        return "fee_below_base"
-    return "other"
 
 
 class Dispatcher:
@@ -135,11 +58,13 @@ class Dispatcher:
         account: LocalAccount | None,
         store: Store,
         rpc: RpcCounter,
+        wallet: Wallet,
         *,
         max_gas_gwei: Decimal,
         fee_bump: Decimal,
         replace_after_blocks: int,
         dry_run: bool,
+        gas_limit_liquidation: int,
         confirmations: int = 1,
         clock: Callable[[], float] = time.time,
     ):
@@ -147,16 +72,17 @@ class Dispatcher:
         self.account = account
         self.store = store
         self.rpc = rpc
+        self.wallet = wallet
         self.max_fee_cap = int(max_gas_gwei * GWEI)
         self.fee_bump = fee_bump
         self.replace_after_blocks = replace_after_blocks
         self.dry_run = dry_run
+        self.gas_limit_liquidation = gas_limit_liquidation
         self.confirmations = max(1, confirmations)
         self.clock = clock
         self.chain_id = w3.eth.chain_id
         self.nonce: int | None = None
         self.replacements = 0
-        self.sent = 0
         self._budget_exhausted: set[int] = set()
         # Our confirmed nonce at the last poll, and the block where it last advanced: while our
         # queue keeps being mined, a transaction behind it is waiting for block space, not stuck.
@@ -172,6 +98,18 @@ class Dispatcher:
     def address(self) -> str | None:
         return self.account.address if self.account else None
 
+    @property
+    def signing(self) -> bool:
+        """Whether intents are signed and sent: a key, and not a dry run."""
+        return self.account is not None and not self.dry_run
+
+    def in_flight(self) -> set[str]:
+        """The intents of our pending transactions: none of them is sent a second time."""
+        return self.store.in_flight_intents()
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
     # nonces
 
     def sync_nonce(self) -> int:
@@ -184,7 +122,7 @@ class Dispatcher:
         self._queue_gas_floor = max([self._queue_gas_floor, *(t.gas_limit for t in pending)])
         return self.nonce
 
-    # fees
+    # fees, gas limits and budgets
 
     def current_fees(self) -> Fees:
         self.rpc.add()
@@ -198,45 +136,28 @@ class Dispatcher:
         max_fee = min(2 * base_fee + tip, self.max_fee_cap)
         return Fees(max_fee=max_fee, tip=min(tip, max_fee), legacy=False)
 
-    # simulation
+    def sized(self, intent: Intent, fees: Fees) -> Send:
+        """The transaction for an intent: its gas limit from the expected gas, and the fee budget its
+        replacements stop at. A liquidation gets a quarter more gas plus 20k, at most
+        max(the liquidation gas limit, expected + 20k), and a budget of at least twice its first
+        worst-case fee; settleDeficit and approvals get 30% more plus 10k, and settleDeficit a budget
+        of four fees of its expected gas."""
+        gas = intent.expected_gas
+        if intent.kind == LIQUIDATE:
+            gas_limit = min(int(gas * 1.25) + 20_000, max(self.gas_limit_liquidation, gas + 20_000))
+            budget = max(intent.budget_wei, 2 * fees.max_fee * gas_limit)
+        else:
+            gas_limit = int(gas * 1.3) + 10_000
+            budget = intent.budget_wei
+            if intent.kind == SETTLE:
+                budget = max(budget, 4 * fees.max_fee * gas)
+        return Send(intent.key, intent.call, gas_limit, budget, memo=intent.memo)
 
-    def simulate(self, fn: ContractFunction | RawCall, sender: str) -> int:
-        """eth_call then estimateGas on the exact calldata; the gas estimate, or SimulationError."""
-        result = self.simulate_many([fn], sender)[0]
-        if isinstance(result, SimulationError):
-            raise result
-        return result
+    def round(self, block: int, fees: Fees | None = None) -> Round:
+        """The sends of one block, at one fee quote (the market's unless given)."""
+        return Round(self, block, fees or self.current_fees())
 
-    def simulate_many(
-        self, fns: Sequence[ContractFunction | RawCall], sender: str
-    ) -> list[int | SimulationError]:
-        """`eth_call` and `eth_estimateGas` of every call's exact calldata at the latest block, all in
-        one JSON-RPC batch; per call the gas estimate, or the SimulationError naming the revert.
-
-        The latest block, not "pending": on a node holding many of our own transactions, a
-        "pending" call re-executes them all first (Anvil: ~35 ms a call with 200 queued), and the
-        accounts in one batch are independent, each liquidated once (in-flight intents are skipped)."""
-        payload: list[tuple[str, list[Any]]] = []
-        for call in map(raw_call, fns):
-            tx = {"from": sender, "to": call.to, "data": call.data}
-            payload += [("eth_call", [tx, "latest"]), ("eth_estimateGas", [tx, "latest"])]
-        if not payload:
-            return []
-        self.rpc.add()
-        try:
-            responses = send_batch(self.w3, payload)
-        except Exception as exc:
-            return [SimulationError(revert_reason(exc)) for _ in fns]
-        results: list[int | SimulationError] = []
-        for call, estimate in zip(responses[::2], responses[1::2], strict=True):
-            failed = call.get("error") or estimate.get("error")
-            if failed:
-                results.append(SimulationError(error_reason(failed)))
-            else:
-                results.append(int(estimate["result"], 16))
-        return results
-
-    # sending
+    # signing and sending
 
     def _signed(self, kind: str, send: Send, nonce: int, fees: Fees, block: int) -> TxRecord:
         """`send` signed at `nonce`, as the pending record the store keeps (with its raw bytes)."""
@@ -268,7 +189,7 @@ class Dispatcher:
             tip=fees.tip,
             gas_limit=send.gas_limit,
             sent_block=block,
-            sent_ms=int(self.clock() * 1000),
+            sent_ms=self._now_ms(),
             note=f"budget_wei={send.budget_wei}",
         )
 
@@ -280,7 +201,7 @@ class Dispatcher:
             response = self.w3.provider.make_request(RPCEndpoint("eth_sendRawTransaction"), [raw])
         except Exception as exc:
             raise NodeRejected(classify(str(exc)), str(exc)) from None
-        rejected = _rejection(response)
+        rejected = rejection(response)
         if rejected is not None:
             raise rejected
 
@@ -298,36 +219,14 @@ class Dispatcher:
             responses = send_batch(self.w3, [("eth_sendRawTransaction", [raw]) for raw in raws])
         except Exception as exc:
             return [NodeRejected(classify(str(exc)), str(exc)) for _ in raws]
-        return [_rejection(response) for response in responses]
-
-    def submit(
-        self,
-        kind: str,
-        intent: str,
-        fn: ContractFunction | RawCall,
-        gas_limit: int,
-        budget_wei: int,
-        block: int,
-        fees: Fees | None = None,
-    ) -> TxRecord | None:
-        """Signs and sends `fn`; its record, None in dry-run mode or when the node kept refusing it.
-        Raises FundsError when the node says the account cannot pay for it."""
-        result = self.submit_many(kind, [Send(intent, fn, gas_limit, budget_wei)], block, fees)[0]
-        if isinstance(result, FundsError):
-            raise result
-        return result
+        return [rejection(response) for response in responses]
 
     def submit_many(
-        self,
-        kind: str,
-        sends: Sequence[Send],
-        block: int,
-        fees: Fees | None = None,
-        on_signed: Callable[[list[TxRecord]], None] | None = None,
-    ) -> list[TxRecord | FundsError | None]:
-        """Signs `sends` at consecutive nonces and broadcasts them in one JSON-RPC batch; per send
-        its record, a FundsError when the node says the account cannot pay, or None (dry run, or
-        refused after the retries). The records (and whatever `on_signed` writes) are stored in one
+        self, kind: str, sends: Sequence[Send], block: int, fees: Fees | None = None
+    ) -> list[Dispatched]:
+        """Signs `sends` (already sized) at consecutive nonces and broadcasts them in one JSON-RPC
+        batch; per send its outcome: sent, dry run, refused by the node after the retries, or no funds
+        when the node says the account cannot pay. The records and the sends' memos are stored in one
         commit before anything leaves, so a crash mid-batch finds every transaction on restart.
 
         Nonces stay gap-free: a send the node refuses is retried at its own nonce when the fix is
@@ -336,10 +235,11 @@ class Dispatcher:
         to ourselves, so the transactions behind it are not stuck."""
         if not sends:
             return []
-        if self.dry_run or self.account is None:
+        if not self.signing:
+            now = self._now_ms()
             for send in sends:
                 log.info("dry_run_skip_send intent=%s gas_limit=%d", send.intent, send.gas_limit)
-            return [None] * len(sends)
+            return [DryRun(send.intent, send.gas_limit, now) for send in sends]
         start = self.nonce if self.nonce is not None else self.sync_nonce()
         fees = fees or self.current_fees()
         sends = self._never_below_the_queue(sends)
@@ -347,10 +247,12 @@ class Dispatcher:
         with self.store.transaction():
             for record in records:
                 self.store.add_tx(record)
-            if on_signed is not None:
-                on_signed(records)
+            signed_ms = self._now_ms()  # signed, about to leave
+            for send in sends:
+                if send.memo is not None:
+                    self.store.set_meta(send.memo.key, send.memo.render(signed_ms))
         rejections = self._broadcast_many([r.raw for r in records])
-        results: list[TxRecord | FundsError | None] = list(records)
+        results: list[Dispatched] = [Sent(r.intent, r, signed_ms) for r in records]
         refused = [i for i, rejected in enumerate(rejections) if rejected is not None]
         self.nonce = start + len(sends)
         accepted = [r.gas_limit for r, rejected in zip(records, rejections, strict=True) if rejected is None]
@@ -359,18 +261,18 @@ class Dispatcher:
             with self.store.transaction():
                 for i in refused:
                     self.store.delete_tx(records[i].hash)
-            self._after_refusals(kind, sends, records, rejections, refused, block, fees, results)
+            self._after_refusals(kind, sends, records, rejections, refused, block, fees, results, signed_ms)
         for result in results:
-            if isinstance(result, TxRecord):
-                self.sent += 1
+            if isinstance(result, Sent):
+                record = result.record
                 log.info(
                     "tx_sent intent=%s hash=%s nonce=%d max_fee_gwei=%.3f tip_gwei=%.3f gas_limit=%d",
-                    result.intent,
-                    result.hash,
-                    result.nonce,
-                    result.max_fee / GWEI,
-                    result.tip / GWEI,
-                    result.gas_limit,
+                    record.intent,
+                    record.hash,
+                    record.nonce,
+                    record.max_fee / GWEI,
+                    record.tip / GWEI,
+                    record.gas_limit,
                 )
         return results
 
@@ -395,7 +297,8 @@ class Dispatcher:
         refused: list[int],
         block: int,
         fees: Fees,
-        results: list[TxRecord | FundsError | None],
+        results: list[Dispatched],
+        signed_ms: int,
     ) -> None:
         """Retries the refused sends of a batch, in nonce order, and leaves no nonce gap behind."""
         used = {records[i].nonce for i, rejected in enumerate(rejections) if rejected is None}
@@ -410,7 +313,7 @@ class Dispatcher:
                 moved.append((i, rejected))
                 continue
             result = self._send_fixing(kind, sends[i], records[i].nonce, fees, block, rejected, pinned=True)
-            results[i] = result
+            results[i] = self._outcome(result, sends[i].intent, signed_ms)
             if isinstance(result, TxRecord):
                 used.add(result.nonce)
             else:
@@ -421,9 +324,8 @@ class Dispatcher:
                 self._fill_nonce(nonce, fees, block)
         self.nonce = top + 1
         for i, rejected in moved:
-            results[i] = self._send_fixing(
-                kind, sends[i], records[i].nonce, fees, block, rejected, pinned=False
-            )
+            result = self._send_fixing(kind, sends[i], records[i].nonce, fees, block, rejected, pinned=False)
+            results[i] = self._outcome(result, sends[i].intent, signed_ms)
 
     def _send_fixing(
         self,
@@ -435,10 +337,11 @@ class Dispatcher:
         rejected: NodeRejected,
         *,
         pinned: bool,
-    ) -> TxRecord | FundsError | None:
+    ) -> TxRecord | NodeRejected:
         """Up to two more attempts after `rejected`, each first fixing what the node complained of:
         a taken nonce is resynced (unless `pinned`: then only the fee may change), an underpriced
-        replacement or a fee below the base fee is bumped. The record once sent, else why not."""
+        replacement or a fee below the base fee is bumped. The record once sent, else the last
+        refusal."""
         for attempt in (2, 3):
             if rejected.kind == "insufficient_funds":
                 break
@@ -463,17 +366,24 @@ class Dispatcher:
             self.nonce = max(self.nonce or 0, nonce + 1)
             self._queue_gas_floor = max(self._queue_gas_floor, record.gas_limit)
             return record
-        if rejected.kind == "insufficient_funds":
-            return FundsError(f"account {self.address} cannot pay gas for {send.intent}")
-        log.error("send_gave_up intent=%s nonce=%d kind=%s", send.intent, nonce, rejected.kind)
-        return None
+        if rejected.kind != "insufficient_funds":
+            log.error("send_gave_up intent=%s nonce=%d kind=%s", send.intent, nonce, rejected.kind)
+        return rejected
+
+    def _outcome(self, result: TxRecord | NodeRejected, intent: str, signed_ms: int) -> Dispatched:
+        """A retried send's outcome, dated with its batch's signing."""
+        if isinstance(result, TxRecord):
+            return Sent(intent, result, signed_ms)
+        if result.kind == "insufficient_funds":
+            return NoFunds(intent, f"account {self.address} cannot pay gas for {intent}", signed_ms)
+        return Refused(intent, f"{result.kind}: {str(result)[:160]}", signed_ms)
 
     def _fill_nonce(self, nonce: int, fees: Fees, block: int) -> None:
         """A zero-value transfer to ourselves at `nonce`, so that our accepted transactions with
         higher nonces can be mined; followed like any other transaction."""
         assert self.account is not None
         filler = Send(f"fill:{nonce}", RawCall(self.account.address, "0x", ()), NONCE_FILL_GAS, 0)
-        record = self._signed("fill", filler, nonce, fees, block)
+        record = self._signed(FILL, filler, nonce, fees, block)
         self.store.add_tx(record)
         try:
             self._broadcast(record.raw)
@@ -495,7 +405,7 @@ class Dispatcher:
 
     # following
 
-    def poll(self, head: int) -> list[Outcome]:
+    def poll(self, head: int) -> list[Finished]:
         """Checks every pending transaction: mined with `confirmations` blocks (success or revert),
         replaced, or stuck (no block took one of ours for `replace_after_blocks` blocks since it
         was sent). One read of the confirmed nonce, then one batch of receipts for the
@@ -536,7 +446,7 @@ class Dispatcher:
             assert confirmed is not None
             self._rebroadcast_queue(by_nonce, confirmed)
         seen_ms = int(self.clock() * 1000)
-        outcomes: list[Outcome] = []
+        outcomes: list[Finished] = []
         for nonce, records in sorted(by_nonce.items()):
             mined = next(((r, receipts[r.hash]) for r in records if receipts.get(r.hash) is not None), None)
             if mined is not None:
@@ -549,7 +459,7 @@ class Dispatcher:
                     if other.hash != record.hash:
                         self.store.update_tx(other.hash, status=REPLACED, replaced_by=record.hash)
                 record.status, record.mined_block = status, receipt["blockNumber"]
-                outcomes.append(Outcome(record, receipt, seen_ms))
+                outcomes.append(Finished(record, receipt, seen_ms))
                 log.info(
                     "tx_mined hash=%s nonce=%d status=%s block=%d gas_used=%d",
                     record.hash,
@@ -563,7 +473,7 @@ class Dispatcher:
                 # Another transaction with this nonce was mined (a clash or a forgotten replacement).
                 for record in records:
                     self.store.update_tx(record.hash, status=DROPPED, note="nonce used by another tx")
-                    outcomes.append(Outcome(record, None, seen_ms))
+                    outcomes.append(Finished(record, None, seen_ms))
                 log.warning("tx_dropped nonce=%d reason=nonce_used_elsewhere", nonce)
                 continue
             latest = max(records, key=lambda r: r.sent_ms)
@@ -661,13 +571,16 @@ class Dispatcher:
 
     def reopen(self, records: list[TxRecord], head: int) -> None:
         """Transactions a reorg took off chain: broadcast their signed bytes again (same hash and
-        nonce; a node may have dropped them) and count the blocks before a replacement from `head`."""
+        nonce; a node may have dropped them) and count the blocks before a replacement from `head`.
+        Nothing is sent when nothing is signed."""
+        if not self.signing:
+            return
         for record in records:
             self.store.update_tx(record.hash, sent_block=head)
             self._rebroadcast(record)
             log.info("tx_reopened hash=%s nonce=%d intent=%s", record.hash, record.nonce, record.intent)
 
-    def recover(self, head: int) -> list[Outcome]:
+    def recover(self, head: int) -> list[Finished]:
         """On startup: finish our own pending transactions (receipts, or rebroadcast the raw bytes
         a restarted node may have forgotten), then sync the nonce past them."""
         outcomes = self.poll(head)
@@ -680,3 +593,51 @@ class Dispatcher:
 
     def pending_count(self) -> int:
         return len(self.store.txs(PENDING))
+
+
+class Round:
+    """One block's sends at one fee quote. The keeper's ETH is read once, on the first send that needs
+    it, and each transaction's worst-case gas (gas limit x max fee) is set aside from it, so a drained
+    wallet pauses sending without a balance read per transaction or a rejected transaction."""
+
+    def __init__(self, dispatcher: Dispatcher, block: int, fees: Fees):
+        self.dispatcher = dispatcher
+        self.block = block
+        self.fees = fees
+        self._spendable: int | None = None
+
+    def liquidation_gas_wei(self) -> int:
+        """The worst case a liquidation's gas can cost at this round's fees, for ranking."""
+        return self.fees.max_fee * self.dispatcher.gas_limit_liquidation
+
+    def dispatch(self, intents: Sequence[Intent]) -> list[Dispatched]:
+        """Sizes, funds, signs and sends `intents` (all of one kind) in one batch; their outcomes in
+        order."""
+        kinds = {intent.kind for intent in intents}
+        if len(kinds) > 1:
+            raise ValueError(f"one kind of intent per dispatch, got {sorted(kinds)}")
+        dispatcher = self.dispatcher
+        sends = [dispatcher.sized(intent, self.fees) for intent in intents]
+        if not dispatcher.signing:
+            return dispatcher.submit_many(intents[0].kind, sends, self.block, self.fees) if intents else []
+        outcomes: list[Dispatched | None] = [None] * len(sends)
+        funded: list[int] = []
+        for i, send in enumerate(sends):
+            if self._reserve(send.gas_limit * self.fees.max_fee):
+                funded.append(i)
+            else:
+                outcomes[i] = NoFunds(send.intent, "insufficient native balance", dispatcher._now_ms())
+        if funded:
+            sent = dispatcher.submit_many(intents[0].kind, [sends[i] for i in funded], self.block, self.fees)
+            for i, outcome in zip(funded, sent, strict=True):
+                outcomes[i] = outcome
+        return [o for o in outcomes if o is not None]
+
+    def _reserve(self, cost_wei: int) -> bool:
+        if self._spendable is None:
+            # Flags the metric and /health when low.
+            self._spendable = self.dispatcher.wallet.native_balance(cost_wei)
+        if self._spendable < cost_wei:
+            return False
+        self._spendable -= cost_wei
+        return True

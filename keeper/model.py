@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from keeper import protocol_math as pm
+from keeper import maths
 
 
 @dataclass
@@ -119,22 +119,22 @@ class PoolModel:
             for reserve_id, reserve in self.reserves.items():
                 shares = account.supply_shares.get(reserve_id, 0)
                 if shares and account.uses_as_collateral(reserve_id) and reserve.collateral_factor:
-                    assets = pm.to_assets_down(
+                    assets = maths.to_assets_down(
                         shares, reserve.total_added_assets, reserve.total_supply_shares
                     )
-                    value = pm.to_value(assets, reserve.decimals, reserve.price)
+                    value = maths.to_value(assets, reserve.decimals, reserve.price)
                     collateral += value
                     weighted += value * reserve.collateral_factor
                     active += 1
                 drawn = account.drawn_shares.get(reserve_id, 0)
                 if drawn and account.is_borrowing(reserve_id):
-                    debt_ray += pm.to_value(drawn * reserve.borrow_index, reserve.decimals, reserve.price)
+                    debt_ray += maths.to_value(drawn * reserve.borrow_index, reserve.decimals, reserve.price)
                     borrows += 1
         return AccountData(
             total_collateral_value=collateral,
             weighted_collateral_value=weighted,
             total_debt_value_ray=debt_ray,
-            health_factor=pm.health_factor(weighted, debt_ray),
+            health_factor=maths.health_factor(weighted, debt_ray),
             active_collateral_count=active,
             borrow_count=borrows,
         )
@@ -157,4 +157,4 @@ class PoolModel:
 
     def value_usd(self, reserve: Reserve, amount: int) -> float:
         """An amount of a reserve's token in dollars (for ranking and reports, not for math)."""
-        return pm.to_value(amount, reserve.decimals, reserve.price) / 1e26
+        return maths.to_value(amount, reserve.decimals, reserve.price) / 1e26

@@ -4,27 +4,21 @@ factors through the LiquidationLens in calls of at most 500 accounts, all sent a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 from web3 import Web3
 from web3.types import BlockIdentifier
 
+from keeper.calls import Function, by_name, function
 from keeper.contracts import Contracts
 from keeper.deployment import Deployment
 from keeper.model import Account, LiquidationConfig, Reserve
-from keeper.rpc_batch import RawCall, call_many
+from keeper.rpc_batch import RpcCounter, call_many
 
 LENS_BATCH = 500
-
-
-@dataclass
-class RpcCounter:
-    """Counts the RPC requests the keeper makes (a batch counts as one)."""
-
-    calls: int = 0
-
-    def add(self, n: int = 1) -> None:
-        self.calls += n
+RESERVE_DATA = function("LendingPool", "getReserveData")
+GET_POSITIONS = function("LiquidationLens", "getPositions")
+GET_HEALTH_FACTORS = function("LiquidationLens", "getHealthFactors")
 
 
 class PoolReader:
@@ -52,8 +46,8 @@ class PoolReader:
     def reserves(self, block: BlockIdentifier = "latest") -> list[Reserve]:
         """Every reserve with interest accrued to `block` and its price (one batched request)."""
         assets = self.reserve_list()
-        pool = self.contracts.pool
-        results = call_many(self.w3, [pool.functions.getReserveData(a) for a in assets], None, block)
+        pool = self.contracts.pool.address
+        results = call_many(self.w3, [RESERVE_DATA.call(pool, a) for a in assets], None, block)
         self.rpc.add()
         reserves = []
         for asset, result in zip(assets, results, strict=True):
@@ -62,49 +56,49 @@ class PoolReader:
             reserves.append(self._reserve(asset, result.value[0]))
         return reserves
 
-    def _reserve(self, asset: str, data: Sequence) -> Reserve:
-        (config, rid, decimals, index, _last, cash, supply, drawn, added, _debt, deficit, price) = data
+    def _reserve(self, asset: str, data: Sequence[Any]) -> Reserve:
+        """A `ReserveData` struct, read by its ABI field names."""
+        fields = by_name(RESERVE_DATA.field_names(), data)
+        config = by_name(_components(RESERVE_DATA.outputs[0], "config"), fields["config"])
         return Reserve(
             asset=asset,
             symbol=self._symbols.get(asset, asset[:10]),
-            id=rid,
-            decimals=decimals,
-            collateral_factor=config[0],
-            max_liquidation_bonus=config[1],
-            liquidation_fee=config[2],
-            receive_shares_enabled=config[3],
-            paused=config[4],
-            frozen=config[5],
-            borrow_index=index,
-            cash=cash,
-            total_supply_shares=supply,
-            total_drawn_shares=drawn,
-            total_added_assets=added,
-            deficit=deficit,
-            price=price,
+            id=fields["id"],
+            decimals=fields["decimals"],
+            collateral_factor=config["collateralFactor"],
+            max_liquidation_bonus=config["maxLiquidationBonus"],
+            liquidation_fee=config["liquidationFee"],
+            receive_shares_enabled=config["receiveSharesEnabled"],
+            paused=config["paused"],
+            frozen=config["frozen"],
+            borrow_index=fields["borrowIndex"],
+            cash=fields["cash"],
+            total_supply_shares=fields["totalSupplyShares"],
+            total_drawn_shares=fields["totalDrawnShares"],
+            total_added_assets=fields["totalAddedAssets"],
+            deficit=fields["deficit"],
+            price=fields["price"],
         )
 
     def _lens_batch(
-        self, signature: str, outputs: tuple[str, ...], users: Sequence[str], block: BlockIdentifier
+        self, fn: Function, users: Sequence[str], block: BlockIdentifier
     ) -> list[tuple[list[str], tuple]]:
         """One lens function over `users` in chunks of at most 500 accounts, every chunk in one
         JSON-RPC batch request; (chunk, decoded outputs) in order."""
         chunks = [list(users[start : start + LENS_BATCH]) for start in range(0, len(users), LENS_BATCH)]
         lens = self.contracts.lens.address
-        calls = [RawCall.encode(lens, signature, [chunk], ["address[]"], outputs) for chunk in chunks]
+        calls = [fn.call(lens, chunk) for chunk in chunks]
         self.rpc.add()
         results = call_many(self.w3, calls, None, block)
         for chunk, result in zip(chunks, results, strict=True):
             if not result.ok:
-                raise RuntimeError(f"{signature} over {len(chunk)} accounts failed: {result.value}")
+                raise RuntimeError(f"{fn.signature} over {len(chunk)} accounts failed: {result.value}")
         return [(chunk, result.value) for chunk, result in zip(chunks, results, strict=True)]
 
     def positions(self, users: Sequence[str], block: BlockIdentifier = "latest") -> list[Account]:
         """Every position of `users` through the lens, at most 500 accounts per call."""
         accounts: list[Account] = []
-        outputs = ("uint256[]", "uint256[][]", "uint256[][]")
-        batches = self._lens_batch("getPositions(address[])", outputs, users, block)
-        for chunk, (configs, supplies, draws) in batches:
+        for chunk, (configs, supplies, draws) in self._lens_batch(GET_POSITIONS, users, block):
             for user, config, supply, drawn in zip(chunk, configs, supplies, draws, strict=True):
                 accounts.append(
                     Account(
@@ -119,6 +113,12 @@ class PoolReader:
     def health_factors(self, users: Sequence[str], block: BlockIdentifier = "latest") -> dict[str, int]:
         """Health factors from the chain (the lens), at most 500 accounts per call."""
         result: dict[str, int] = {}
-        for chunk, (hfs,) in self._lens_batch("getHealthFactors(address[])", ("uint256[]",), users, block):
+        for chunk, (hfs,) in self._lens_batch(GET_HEALTH_FACTORS, users, block):
             result.update(zip(chunk, hfs, strict=True))
         return result
+
+
+def _components(output: dict[str, Any], name: str) -> tuple[str, ...]:
+    """The field names of the struct field `name` of a struct output."""
+    field = next(c for c in output["components"] if c["name"] == name)
+    return tuple(c["name"] for c in field["components"])

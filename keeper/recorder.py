@@ -1,54 +1,36 @@
-"""Turns the liquidations the dispatcher saw reach a final state into execution-quality records
-(keeper.md): the receipt's events, the account before and after, the detection context. The reads
-of every outcome of one poll go out as one JSON-RPC batch per block involved, so a block that
-mined 170 liquidations is recorded in a few requests instead of a thousand."""
+"""The recorder stage: turns the liquidations the dispatcher reports as final into execution-quality
+records (keeper.md): the receipt's events, the account before and after, the detection stored with
+the transaction. The reads of every outcome of one poll go out as one JSON-RPC batch per block
+involved, so a block that mined 170 liquidations is recorded in a few requests instead of a
+thousand."""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from web3 import Web3
 
+from keeper.calls import Event, event, function
 from keeper.contracts import Contracts
-from keeper.dispatch import Outcome
+from keeper.execution_records import Detection, build_record, detection_from_json, detection_key
 from keeper.metrics import Metrics
 from keeper.model import PoolModel
-from keeper.records import Detection, build_record
 from keeper.rpc_batch import RawCall, call_many, send_batch
 from keeper.store import Store
+from keeper.transactions import LIQUIDATE, Finished
 
 log = logging.getLogger(__name__)
 
 
-def detection_json(detection: Detection) -> str:
-    return json.dumps(asdict(detection))
-
-
-def detection_from_json(raw: str | None) -> Detection | None:
-    return Detection(**json.loads(raw)) if raw else None
-
-
-LIQUIDATION_CALL = keccak(
-    text="LiquidationCall(address,address,address,address,uint256,uint256,uint256,uint256,uint256,bool)"
-)
-DEFICIT_REPORTED = keccak(text="DeficitReported(address,address,uint256)")
-LIQUIDATION_FIELDS = (
-    "liquidator",
-    "debtRepaid",
-    "collateralSeized",
-    "protocolFee",
-    "liquidationBonus",
-    "healthFactorBefore",
-    "receiveShares",
-)
-LIQUIDATION_TYPES = ["address", "uint256", "uint256", "uint256", "uint256", "uint256", "bool"]
+LIQUIDATION_CALL = event("LendingPool", "LiquidationCall")
+DEFICIT_REPORTED = event("LendingPool", "DeficitReported")
+ACCOUNT_DATA = function("LendingPool", "getUserAccountData")
+USER_POSITION = function("LendingPool", "getUserPosition")
 
 
 def pool_events(receipt: Any, pool: str) -> tuple[dict[str, Any] | None, list[tuple[str, int]]]:
@@ -60,22 +42,26 @@ def pool_events(receipt: Any, pool: str) -> tuple[dict[str, Any] | None, list[tu
         if entry["address"] != pool or not entry["topics"]:
             continue
         topic = bytes(entry["topics"][0])
-        if topic == LIQUIDATION_CALL:
-            values = abi_decode(LIQUIDATION_TYPES, bytes(entry["data"]))
-            event = dict(zip(LIQUIDATION_FIELDS, values, strict=True))
+        if topic == LIQUIDATION_CALL.topic:
+            event = LIQUIDATION_CALL.decode_data(bytes(entry["data"]))
             event["liquidator"] = to_checksum_address(event["liquidator"])
-            event["user"] = to_checksum_address(bytes(entry["topics"][3])[-20:])
-        elif topic == DEFICIT_REPORTED:
-            asset = to_checksum_address(bytes(entry["topics"][2])[-20:])
-            deficits.append((asset, abi_decode(["uint256"], bytes(entry["data"]))[0]))
+            event["user"] = to_checksum_address(_indexed(entry, LIQUIDATION_CALL, "user"))
+        elif topic == DEFICIT_REPORTED.topic:
+            asset = to_checksum_address(_indexed(entry, DEFICIT_REPORTED, "asset"))
+            deficits.append((asset, DEFICIT_REPORTED.decode_data(bytes(entry["data"]))["amount"]))
     return event, deficits
+
+
+def _indexed(entry: Any, event: Event, name: str) -> bytes:
+    """The address in the indexed argument `name` of a log (topic 0 is the event's)."""
+    return bytes(entry["topics"][1 + event.indexed.index(name)])[-20:]
 
 
 @dataclass(frozen=True)
 class _Pending:
     """One liquidation outcome and what its record needs."""
 
-    outcome: Outcome
+    outcome: Finished
     detection: Detection
     user: str
     collateral: str
@@ -89,32 +75,25 @@ class Recorder:
         self.contracts = contracts
         self.store = store
         self.metrics = metrics
-        self.detections: dict[str, Detection] = {}  # tx hash -> detection, for this process's sends
-
-    def detected(self, tx_hash: str, intent: str, detection: Detection) -> None:
-        """Keeps the detection of a sent liquidation, in memory and in the store (for restarts)."""
-        self.detections[tx_hash] = detection
-        self.store.set_meta(f"detection:{intent}", detection_json(detection))
 
     def record(
         self,
-        outcomes: Sequence[Outcome],
+        outcomes: Sequence[Finished],
         model: PoolModel,
         fallback_block: int,
-        lost_to: dict[str, str],
-        native_price_usd: Callable[[], Decimal],
+        lost_to: Mapping[str, str],
+        native_price_usd: Decimal,
     ) -> None:
-        """Records every liquidation among `outcomes`; one that cannot be built is logged and skipped,
-        never stopping the keeper."""
+        """Records every liquidation among `outcomes`, with the detection its dispatch stored; one
+        that cannot be built is logged and skipped, never stopping the keeper. `fallback_block` dates
+        a transaction that left no receipt (dropped); `lost_to` names the winner of an account."""
         pending: list[_Pending] = []
         for outcome in outcomes:
             record = outcome.record
-            if record.kind != "liquidate":
+            if record.kind != LIQUIDATE:
                 continue
             _, user, collateral, debt = record.intent.split(":")
-            detection = self.detections.get(record.hash) or detection_from_json(
-                self.store.get_meta(f"detection:{record.intent}")
-            )
+            detection = detection_from_json(self.store.get_meta(detection_key(record.intent)))
             if detection is None:
                 continue
             receipt = outcome.receipt
@@ -128,10 +107,9 @@ class Recorder:
         except Exception as exc:
             log.warning("record_failed count=%d error=%s", len(pending), exc)
             return
-        price = native_price_usd()
         for item, values in zip(pending, reads, strict=True):
             try:
-                self._save(item, values, timestamps[item.block], model, lost_to, price)
+                self._save(item, values, timestamps[item.block], model, lost_to, native_price_usd)
             except Exception as exc:
                 log.warning("record_failed tx=%s error=%s", item.outcome.record.hash, exc)
 
@@ -141,11 +119,10 @@ class Recorder:
         pool = self.contracts.pool.address
 
         def account_data(user: str) -> RawCall:
-            return RawCall.encode(pool, "getUserAccountData(address)", [user], ["address"], ("uint256",) * 6)
+            return ACCOUNT_DATA.call(pool, user)
 
         def position(user: str, asset: str) -> RawCall:
-            signature, outputs = "getUserPosition(address,address)", ("uint256", "uint256", "bool")
-            return RawCall.encode(pool, signature, [user, asset], ["address", "address"], outputs)
+            return USER_POSITION.call(pool, user, asset)
 
         by_block: dict[int, list[tuple[int, int, RawCall]]] = {}
         for i, p in enumerate(pending):
@@ -189,7 +166,7 @@ class Recorder:
         values: tuple[int, ...] | None,
         block_ts_ms: int,
         model: PoolModel,
-        lost_to: dict[str, str],
+        lost_to: Mapping[str, str],
         native_price: Decimal,
     ) -> None:
         if values is None:

@@ -1,9 +1,10 @@
-"""`eth_call` batches in one JSON-RPC request, where each call may revert on its own
-(web3.py's batch helper raises for the whole batch when one call fails).
+"""The keeper's JSON-RPC batch client: `eth_call` batches in one request, where each call may revert on
+its own (web3.py's batch helper raises for the whole batch when one call fails), and the counter of
+the requests the keeper makes.
 
-Calls are either web3 contract functions or `RawCall`s whose calldata the caller encoded with
-eth-abi: web3.py validates and checksums every argument, which costs ~0.2 ms per address, so the
-lens reads of thousands of accounts encode their own calldata."""
+Calls are either web3 contract functions or `RawCall`s whose calldata is encoded here: web3.py
+validates and checksums every argument, which costs ~0.2 ms per address, so the lens reads of
+thousands of accounts encode their own calldata (`keeper.calls` derives their types from the ABI)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,16 @@ from web3.contract.contract import ContractFunction
 from web3.types import BlockIdentifier
 
 from keeper.contracts import decode_revert, type_string
+
+
+@dataclass
+class RpcCounter:
+    """Counts the RPC requests the keeper makes (a batch counts as one)."""
+
+    calls: int = 0
+
+    def add(self, n: int = 1) -> None:
+        self.calls += n
 
 
 @dataclass(frozen=True)

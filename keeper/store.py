@@ -200,10 +200,6 @@ class Store:
     def in_flight_intents(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT intent FROM txs WHERE status = ?", (PENDING,))}
 
-    def max_nonce(self) -> int | None:
-        row = self._db.execute("SELECT MAX(nonce) FROM txs").fetchone()
-        return row[0] if row and row[0] is not None else None
-
     # execution-quality records
 
     def save_liquidation(self, tx_hash: str, record: dict[str, Any]) -> bool:

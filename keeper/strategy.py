@@ -12,21 +12,23 @@ from decimal import Decimal
 from web3 import Web3
 from web3.types import BlockIdentifier
 
-from keeper import protocol_math as pm
+from keeper import maths
+from keeper.calls import function
 from keeper.contracts import Contracts
 from keeper.model import PoolModel, Reserve
-from keeper.pool_reader import RpcCounter
-from keeper.rpc_batch import RawCall, call_many
+from keeper.rpc_batch import RpcCounter, call_many
 
 log = logging.getLogger(__name__)
 
-MAX_UINT256 = pm.MAX_UINT256
-#: The LiquidationPreview struct, in field order (see `Preview`).
-PREVIEW_TYPE = "(uint256,uint256,uint256,uint256,uint256,uint256,bool)"
+MAX_UINT256 = maths.MAX_UINT256
+PREVIEW_LIQUIDATION = function("LendingPool", "previewLiquidation")
 
 
 @dataclass(frozen=True)
 class Preview:
+    """The pool's `LiquidationPreview` struct, field for field in ABI order (tests/keeper/test_calls.py
+    holds the names to the ABI)."""
+
     health_factor: int
     liquidation_bonus: int
     debt_to_repay: int
@@ -73,7 +75,7 @@ class Ranking:
 
 
 def usd(reserve: Reserve, amount: int) -> Decimal:
-    return Decimal(pm.to_value(amount, reserve.decimals, reserve.price)) / Decimal(10**26)
+    return Decimal(maths.to_value(amount, reserve.decimals, reserve.price)) / Decimal(10**26)
 
 
 class Strategy:
@@ -104,16 +106,7 @@ class Strategy:
         if not pairs:
             return {}
         pool = self.contracts.pool.address
-        calls = [
-            RawCall.encode(
-                pool,
-                "previewLiquidation(address,address,address,uint256)",
-                [c.asset, d.asset, user, MAX_UINT256],
-                ["address", "address", "address", "uint256"],
-                (PREVIEW_TYPE,),
-            )
-            for user, c, d in pairs
-        ]
+        calls = [PREVIEW_LIQUIDATION.call(pool, c.asset, d.asset, user, MAX_UINT256) for user, c, d in pairs]
         results = call_many(self.w3, calls, caller, block)
         self.rpc.add()
         out: dict[tuple[str, int, int], Preview | str] = {}
@@ -149,9 +142,9 @@ class Strategy:
             collateral, debt = model.reserves[cid], model.reserves[did]
             account = model.accounts[user]
             debt_left = account.drawn_shares.get(did, 0) * debt.borrow_index
-            clears_dust = preview.debt_to_repay * pm.RAY >= debt_left or (
+            clears_dust = preview.debt_to_repay * maths.RAY >= debt_left or (
                 preview.collateral_to_seize
-                >= pm.to_assets_down(
+                >= maths.to_assets_down(
                     account.supply_shares.get(cid, 0),
                     collateral.total_added_assets,
                     collateral.total_supply_shares,

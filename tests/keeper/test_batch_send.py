@@ -4,11 +4,12 @@ transactions after it would otherwise wait forever."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from harness import make_keeper, rpc
 
-from keeper.dispatch import Send
-from keeper.errors import FundsError
 from keeper.store import MINED, PENDING
+from keeper.transactions import NoFunds, Refused, Send
 
 MAX = 2**256 - 1
 
@@ -21,20 +22,29 @@ def approvals(devnet, count: int, gas_limit: int = 80_000) -> list[Send]:
     ]
 
 
+class Memo:
+    """A note kept with a transaction, as the liquidation stage keeps its detections."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def render(self, signed_ms: int) -> str:
+        return f"signed at {signed_ms}"
+
+
 def test_a_batch_goes_out_at_consecutive_nonces_and_every_transaction_mines(devnet, keeper_key, tmp_path):
     keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
     dispatcher = keeper.dispatcher
     first = dispatcher.sync_nonce()
     rpc(devnet, "evm_setAutomine", False)
-    stored: list[str] = []
+    sends = [replace(send, memo=Memo(f"memo:{send.intent}")) for send in approvals(devnet, 5)]
 
-    results = dispatcher.submit_many(
-        "test", approvals(devnet, 5), 0, on_signed=lambda records: stored.extend(r.hash for r in records)
-    )
+    results = [r.record for r in dispatcher.submit_many("test", sends, 0)]
 
     assert [r.nonce for r in results] == list(range(first, first + 5))
-    assert stored == [r.hash for r in results]  # on the store before the batch left
-    assert {t.hash for t in keeper.store.txs(PENDING)} == set(stored)
+    stored = [keeper.store.get_meta(f"memo:{s.intent}") for s in sends]  # in the batch's commit
+    assert all(memo is not None and memo.startswith("signed at ") for memo in stored)
+    assert {t.hash for t in keeper.store.txs(PENDING)} == {r.hash for r in results}
     rpc(devnet, "evm_mine")
     receipts = [devnet.w3.eth.get_transaction_receipt(r.hash) for r in results]
     assert [r["status"] for r in receipts] == [1] * 5
@@ -51,9 +61,10 @@ def test_a_refused_transaction_in_mid_batch_has_its_nonce_filled(devnet, keeper_
     sends[1] = Send("test:too-big", sends[1].call, block_gas + 1, 10**17)  # no block can hold it
 
     with caplog.at_level("WARNING"):
-        results = dispatcher.submit_many("test", sends, devnet.w3.eth.block_number)
+        outcomes = dispatcher.submit_many("test", sends, devnet.w3.eth.block_number)
 
-    assert results[1] is None
+    assert isinstance(outcomes[1], Refused)
+    results = {i: outcomes[i].record for i in (0, 2, 3)}
     assert [results[i].nonce for i in (0, 2, 3)] == [first, first + 2, first + 3]
     assert f"nonce_filled nonce={first + 1}" in caplog.text
     filler = next(t for t in keeper.store.txs() if t.kind == "fill")
@@ -80,10 +91,12 @@ def test_a_refused_last_transaction_leaves_its_nonce_for_the_next_send(devnet, k
 
     results = dispatcher.submit_many("test", sends, devnet.w3.eth.block_number)
 
-    assert results[2] is None
+    assert isinstance(results[2], Refused)
     assert not any(t.kind == "fill" for t in keeper.store.txs())  # nothing waits behind it
     assert dispatcher.nonce == first + 2
-    [after] = dispatcher.submit_many("test", approvals(devnet, 1), devnet.w3.eth.block_number)
+    [after] = [
+        r.record for r in dispatcher.submit_many("test", approvals(devnet, 1), devnet.w3.eth.block_number)
+    ]
     assert after.nonce == first + 2
     assert devnet.w3.eth.get_transaction_receipt(after.hash)["status"] == 1
 
@@ -98,7 +111,8 @@ def test_a_batch_below_the_base_fee_is_sent_again_with_a_higher_fee_at_the_same_
     stale = type(fees)(max_fee=1, tip=1, legacy=False)  # far below the node's base fee
 
     with caplog.at_level("WARNING"):
-        results = dispatcher.submit_many("test", approvals(devnet, 3), devnet.w3.eth.block_number, stale)
+        outcomes = dispatcher.submit_many("test", approvals(devnet, 3), devnet.w3.eth.block_number, stale)
+        results = [r.record for r in outcomes]
 
     assert "kind=fee_below_base" in caplog.text
     assert [r.nonce for r in results] == [first, first + 1, first + 2]
@@ -116,7 +130,7 @@ def test_a_batch_the_wallet_cannot_pay_reports_funds_and_consumes_no_nonce(devne
 
     results = dispatcher.submit_many("test", approvals(devnet, 3), devnet.w3.eth.block_number)
 
-    assert all(isinstance(r, FundsError) for r in results)
+    assert all(isinstance(r, NoFunds) for r in results)
     assert dispatcher.nonce == first
     assert keeper.store.txs() == []
 
@@ -127,7 +141,9 @@ def test_a_burst_waiting_for_block_space_is_not_replaced_while_its_queue_moves(d
     dispatcher.sync_nonce()
     rpc(devnet, "evm_setAutomine", False)
     rpc(devnet, "evm_setBlockGasLimit", hex(100_000))  # one approval (80k gas limit) a block
-    sent = dispatcher.submit_many("test", approvals(devnet, 6), devnet.w3.eth.block_number)
+    sent = [
+        r.record for r in dispatcher.submit_many("test", approvals(devnet, 6), devnet.w3.eth.block_number)
+    ]
 
     mined_blocks = []
     for _ in range(10):
@@ -173,7 +189,10 @@ def test_transactions_the_node_drops_from_its_queue_are_sent_again_at_the_next_p
     # Anvil builds a block by skipping a transaction whose gas limit no longer fits, then finds the
     # next, smaller one "nonce too high" and drops it from the pool with every later one. (Under
     # half the big one's limit, the small ones keep their own: see the next test.)
-    sent = dispatcher.submit_many("test", big_then_small(devnet, 40_000), devnet.w3.eth.block_number)
+    sent = [
+        r.record
+        for r in dispatcher.submit_many("test", big_then_small(devnet, 40_000), devnet.w3.eth.block_number)
+    ]
     rpc(devnet, "evm_mine")
     known = [rpc(devnet, "eth_getTransactionByHash", r.hash) is not None for r in sent]
     assert known == [True, True, False, False, False]  # what the keeper has to recover from
@@ -188,9 +207,12 @@ def test_transactions_the_node_drops_from_its_queue_are_sent_again_at_the_next_p
 
 def test_gas_limits_never_decrease_along_the_queue_so_the_node_keeps_it(devnet, keeper_key, tmp_path, caplog):
     keeper, dispatcher = small_blocks(devnet, keeper_key, tmp_path)
-    sent = dispatcher.submit_many("test", big_then_small(devnet, 50_000), devnet.w3.eth.block_number)
+    sent = [
+        r.record
+        for r in dispatcher.submit_many("test", big_then_small(devnet, 50_000), devnet.w3.eth.block_number)
+    ]
     assert [r.gas_limit for r in sent] == [80_000, 90_000, 90_000, 90_000, 90_000]
-    [later] = dispatcher.submit_many("test", approvals(devnet, 1, gas_limit=60_000), 0)
+    [later] = [r.record for r in dispatcher.submit_many("test", approvals(devnet, 1, gas_limit=60_000), 0)]
     assert later.gas_limit == 90_000  # the queue still holds the 90k ones
     rpc(devnet, "evm_mine")
     assert all(rpc(devnet, "eth_getTransactionByHash", r.hash) is not None for r in [*sent, later])
@@ -200,5 +222,5 @@ def test_gas_limits_never_decrease_along_the_queue_so_the_node_keeps_it(devnet, 
 
     assert "node_dropped_txs" not in caplog.text
     assert len(keeper.store.txs(MINED)) == 6
-    [alone] = dispatcher.submit_many("test", approvals(devnet, 1, gas_limit=60_000), 0)
+    [alone] = [r.record for r in dispatcher.submit_many("test", approvals(devnet, 1, gas_limit=60_000), 0)]
     assert alone.gas_limit == 60_000  # an empty queue sets no floor

@@ -14,8 +14,8 @@ from keeper.contracts import decode_revert
 from keeper.discovery import Discovery
 from keeper.dispatch import Fees, classify
 from keeper.errors import ConfigError
-from keeper.pool_reader import RpcCounter
 from keeper.report import percentile
+from keeper.rpc_batch import RpcCounter
 from keeper.store import MINED, PENDING, Store, TxRecord
 
 

@@ -10,7 +10,7 @@ import brownie
 import pytest
 from brownie import chain
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 RAY = pm.RAY
 MAX = 2**256 - 1

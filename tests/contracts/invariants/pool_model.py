@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from keeper.protocol_math import (
+from tests.reference.protocol_math import (
     BPS,
     DUST_LIQUIDATION_THRESHOLD,
     MAX_UINT256,

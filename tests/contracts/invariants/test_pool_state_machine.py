@@ -46,7 +46,7 @@ from pool_model import (
     Revert,
 )
 
-from keeper.protocol_math import to_assets_down, to_value
+from tests.reference.protocol_math import to_assets_down, to_value
 
 SYMBOLS = ("WETH", "WBTC", "USDC", "DAI")
 INITIAL_PRICES = {"WETH": 2000 * 10**8, "WBTC": 60_000 * 10**8, "USDC": 10**8, "DAI": 10**8}

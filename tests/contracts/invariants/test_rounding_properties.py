@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import event as note_case
 from hypothesis import strategies as st
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 SYMBOLS = ("WETH", "WBTC", "USDC", "DAI")
 MAX = 2**256 - 1

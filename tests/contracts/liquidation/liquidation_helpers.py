@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import brownie
 from brownie import chain
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 MAX = 2**256 - 1
 WAD = 10**18

@@ -17,7 +17,7 @@ from liquidation_helpers import (
     reserve_state,
 )
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 E18 = 10**18
 

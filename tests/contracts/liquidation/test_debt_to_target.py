@@ -13,7 +13,7 @@ from liquidation_helpers import (
     set_health_factor,
 )
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 
 def test_health_factor_just_below_the_target_repays_almost_nothing(market, alice, liquidator):

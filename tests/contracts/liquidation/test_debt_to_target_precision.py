@@ -13,7 +13,7 @@ from liquidation_helpers import (
     set_health_factor,
 )
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 #: Odd prices (8 decimals).
 ODD_PRICES = {"WETH": 1234_56789012, "WBTC": 43210_98765432, "USDC": 99987654,

@@ -6,7 +6,7 @@ import brownie
 import pytest
 from liquidation_helpers import MAX, liquidate_and_check, open_position, reserve_state
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 E18 = 10**18
 

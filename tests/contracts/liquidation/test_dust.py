@@ -15,7 +15,7 @@ from liquidation_helpers import (
     set_health_factor,
 )
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 DUST = "MustNotLeaveDust: "
 

@@ -16,7 +16,7 @@ from liquidation_helpers import (
     set_health_factor,
 )
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 E18, E6 = 10**18, 10**6
 TARGET = 105 * 10**16

@@ -8,7 +8,7 @@ import pytest
 from brownie import web3
 from liquidation_helpers import MAX, cfg, liquidate_and_check, open_position
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 E18, E6 = 10**18, 10**6
 

@@ -9,7 +9,7 @@ import pytest
 from brownie import accounts, web3
 from liquidation_helpers import MAX, RAY, WAD, account_state, open_position
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 E18 = 10**18
 BLOCK_GAS_LIMIT = 30_000_000

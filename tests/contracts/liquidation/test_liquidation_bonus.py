@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from liquidation_helpers import MAX, WAD, open_position
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 HF_FOR_MAX = 7 * 10**17
 BONUS_FACTOR = 20_00

@@ -20,7 +20,7 @@ from liquidation_helpers import (
     set_health_factor,
 )
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 PAIRS = [("WETH", "DAI"), ("WETH", "USDC"), ("WETH", "WBTC"), ("WBTC", "DAI"),
          ("WBTC", "USDC"), ("WBTC", "WETH"), ("USDC", "DAI"), ("USDC", "WETH"), ("USDC", "WBTC")]

@@ -7,7 +7,7 @@ from brownie.test import given, strategy
 from hypothesis import HealthCheck, settings
 from liquidation_helpers import MAX, liquidate_and_check, open_position, set_config
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 E18, E6 = 10**18, 10**6
 

@@ -5,7 +5,7 @@ import brownie
 import pytest
 from brownie import MockERC20
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 RAY = pm.RAY
 

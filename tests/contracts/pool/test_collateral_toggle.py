@@ -4,7 +4,7 @@ disabling keeps the health factor at or above 1e18; setting the current state ag
 import brownie
 import pytest
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 RAY = pm.RAY
 WETH_VALUE = pm.to_value(10**18, 18, 2000 * 10**8)  # 1 WETH

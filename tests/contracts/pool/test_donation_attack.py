@@ -7,7 +7,7 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 MAX = 2**256 - 1
 V = pm.VIRTUAL_SHARES

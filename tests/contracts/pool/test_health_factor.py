@@ -10,7 +10,7 @@ Python with keeper.protocol_math, to the wei:
 import pytest
 from brownie import chain
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 RAY = pm.RAY
 MAX = 2**256 - 1

@@ -4,7 +4,7 @@ debt (or type(uint256).max) repays all of it and charges exactly the debt."""
 import brownie
 import pytest
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 MAX = 2**256 - 1
 RAY = pm.RAY

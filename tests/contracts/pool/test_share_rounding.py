@@ -16,7 +16,7 @@ from brownie.test import given
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 RAY = pm.RAY
 V = pm.VIRTUAL_SHARES

@@ -4,7 +4,7 @@ enables it as collateral (protocol.md section 2)."""
 import brownie
 from brownie import ZERO_ADDRESS, MockERC20
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 MAX = 2**256 - 1
 

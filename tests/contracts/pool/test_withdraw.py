@@ -6,7 +6,7 @@ import brownie
 import pytest
 from brownie import ZERO_ADDRESS
 
-from keeper import protocol_math as pm
+from tests.reference import protocol_math as pm
 
 MAX = 2**256 - 1
 WETH_PRICE = 2000 * 10**8

@@ -1,13 +1,15 @@
 """The execution-quality record of one liquidation (keeper.md), built from the receipt, the
-detection context and the model at inclusion."""
+detection context and the model at inclusion; and the detection itself, as it is stored with the
+liquidation's transaction. The recorder stage (keeper.recorder) builds and stores them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from keeper import protocol_math as pm
+from keeper import maths
 from keeper.model import Reserve
 
 
@@ -30,6 +32,19 @@ class Detection:
     health_factor: int
     expected_profit_usd: str
     reason: str
+
+
+def detection_key(intent: str) -> str:
+    """Where the store keeps the detection of the latest liquidation with this intent."""
+    return f"detection:{intent}"
+
+
+def detection_json(detection: Detection) -> str:
+    return json.dumps(asdict(detection))
+
+
+def detection_from_json(raw: str | None) -> Detection | None:
+    return Detection(**json.loads(raw)) if raw else None
 
 
 @dataclass(frozen=True)
@@ -76,7 +91,7 @@ class LiquidationRecord:
 
 
 def usd(reserve: Reserve, amount: int) -> float:
-    return pm.to_value(amount, reserve.decimals, reserve.price) / 1e26
+    return maths.to_value(amount, reserve.decimals, reserve.price) / 1e26
 
 
 def collateral_under_half_close_factor(
@@ -85,8 +100,8 @@ def collateral_under_half_close_factor(
     """Collateral a fixed 50% close factor (Aave V3 style) would seize for the same account:
     half the reserve debt at the same bonus, capped by the collateral."""
     half = debt_before // 2
-    seized = pm.collateral_for_debt(
-        half, pm.RAY, debt.price, debt.decimals, collateral.price, collateral.decimals, bonus_bps
+    seized = maths.collateral_for_debt(
+        half, maths.RAY, debt.price, debt.decimals, collateral.price, collateral.decimals, bonus_bps
     )
     return min(seized, collateral_available)
 

@@ -1,9 +1,7 @@
-"""The liqengine protocol math (protocol.md sections 1-6) in Python integers, to the wei.
-
-This is the keeper's off-chain twin of `LiquidationLogic.sol` and the pool's health-factor code: the
-keeper scores accounts with it between lens confirmations, and the tests hold the contracts to it.
-Every function names its rounding direction; units are BPS, WAD, RAY, 8-decimal prices and value
-with $1 = 1e26.
+"""The liqengine protocol math (protocol.md sections 1-6) in Python integers, to the wei: the
+reference the tests hold the contracts (tests/contracts) and the keeper's own maths (keeper/maths.py,
+tests/keeper/test_maths.py) to. Every function names its rounding direction; units are BPS, WAD, RAY,
+8-decimal prices and value with $1 = 1e26.
 """
 
 from __future__ import annotations

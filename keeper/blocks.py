@@ -1,0 +1,214 @@
+"""Following the chain: each new head as a block context (the events and price updates since the last
+block processed, and the liquidations others made), reorgs rolled back to the common ancestor, and
+the checkpoint a restart resumes from."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from web3 import Web3
+
+from keeper.discovery import Discovery, PriceUpdate, ScanResult
+from keeper.errors import ConfigError
+from keeper.store import Store, TxRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PriceSeen:
+    """A price update, with when the keeper saw its block (wall clock, ms) and the block's time (s)."""
+
+    update: PriceUpdate
+    seen_ms: int
+    block_ts: int
+
+
+@dataclass(frozen=True)
+class Reorg:
+    """Blocks the chain replaced: the index was rolled back to `ancestor`."""
+
+    ancestor: int
+    depth: int
+    reopened: list[TxRecord]  # our transactions the replaced blocks had mined: pending again
+    known: set[str]  # the accounts the index still knows
+    replayed: set[str]  # the accounts touched from the ancestor to the head
+
+
+@dataclass(frozen=True)
+class BlockContext:
+    """What the chain showed from the last block processed to `head`. `scan` is None when the chain
+    only got shorter (a reorg to below the last block processed): nothing new to look at."""
+
+    head: int
+    hash: str
+    first: int  # the first block of this step (the one after the last processed, or the ancestor)
+    seen_ms: int
+    scan: ScanResult | None
+    reorg: Reorg | None = None
+    #: Every asset's latest price update seen so far, and who liquidated whom (LiquidationCall).
+    prices_seen: Mapping[str, PriceSeen] = field(default_factory=dict)
+    lost_to: Mapping[str, str] = field(default_factory=dict)
+
+    def trigger(self, assets: Iterable[str]) -> PriceSeen | None:
+        """The latest price update among `assets` (the reserves an account holds)."""
+        seen = [self.prices_seen[a] for a in assets if a in self.prices_seen]
+        return max(seen, key=lambda p: (p.update.block, p.update.log_index)) if seen else None
+
+
+class ChainFollower:
+    """Owns the last block processed, the recent block hashes and the checkpoint (in the store), the
+    price updates seen and the liquidations seen."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        discovery: Discovery,
+        store: Store,
+        deploy_block: int,
+        keep_blocks: int,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.w3 = w3
+        self.discovery = discovery
+        self.store = store
+        self.deploy_block = deploy_block
+        self.keep_blocks = keep_blocks
+        self.clock = clock
+        self.processed = -1
+        self.prices_seen: dict[str, PriceSeen] = {}
+        self.lost_to: dict[str, str] = {}
+
+    # start-up
+
+    def resume(self, identity: str) -> int:
+        """Checks the database belongs to deployment `identity`, then resumes from the checkpoint
+        (rolled back if the chain reorganised while the keeper was away) or from the deploy block.
+        Returns the last block processed."""
+        stored = self.store.get_meta("deployment")
+        if stored is None:
+            self.store.set_meta("deployment", identity)
+        elif stored != identity:
+            raise ConfigError(
+                f"database {self.store.path} belongs to deployment {stored}, not {identity}: "
+                "use another DB_PATH"
+            )
+        checkpoint = self.store.checkpoint()
+        if checkpoint is not None:
+            number, block_hash = checkpoint
+            if self._hash_at(number) != block_hash:
+                ancestor = self._common_ancestor(number)
+                log.warning("reorg_while_offline checkpoint=%d ancestor=%d", number, ancestor[0])
+                self.store.rollback_to(*ancestor)
+                number = ancestor[0]
+            self.processed = number
+            log.info("resume_from_checkpoint block=%d", number)
+        else:
+            self.processed = self.deploy_block - 1
+            log.info("index_from_deploy_block block=%d", self.deploy_block)
+        return self.processed
+
+    def catch_up(self, head: int) -> bool:
+        """Indexes events from the checkpoint to `head` and persists the new checkpoint; whether
+        there was anything to index."""
+        if head <= self.processed:
+            return False
+        result = self.discovery.scan(self.processed + 1, head)
+        block_hash = self._hash_at(head) or ""
+        self.store.save_progress(
+            head, block_hash, [(head, block_hash)], result.first_seen.items(), self.keep_blocks
+        )
+        self.processed = head
+        return True
+
+    # every block
+
+    def next_block(self) -> BlockContext | None:
+        """The blocks since the last one processed, as one context; None when there is no new block."""
+        head = self.w3.eth.block_number
+        if head <= self.processed:
+            if head < self.processed:
+                reorg = self._roll_back(head)
+                return BlockContext(head, "", reorg.ancestor + 1, self._now_ms(), None, reorg)
+            return None
+        seen_ms = self._now_ms()
+        head_block = self.w3.eth.get_block(head)
+        reorg = None
+        stored_parent = self.store.block_hash(self.processed)
+        if stored_parent is not None and head == self.processed + 1:
+            if Web3.to_hex(head_block["parentHash"]) != stored_parent:
+                reorg = self._roll_back(head)
+        elif stored_parent is not None and self._hash_at(self.processed) != stored_parent:
+            reorg = self._roll_back(head)
+        first = self.processed + 1
+        scan = self.discovery.scan(first, head)
+        if scan.undecodable:
+            log.warning("logs_skipped count=%d", scan.undecodable)
+        for update in scan.prices:
+            self.prices_seen[update.asset] = PriceSeen(update, seen_ms, int(head_block["timestamp"]))
+        for event in scan.events:
+            if event.name == "LiquidationCall":
+                user = Web3.to_checksum_address(event.args["user"])
+                self.lost_to[user] = Web3.to_checksum_address(event.args["liquidator"])
+        return BlockContext(
+            head, Web3.to_hex(head_block["hash"]), first, seen_ms, scan, reorg, self.prices_seen, self.lost_to
+        )
+
+    def at_checkpoint(self) -> BlockContext:
+        """The last block processed as a context with nothing new in it (for one-off commands)."""
+        return BlockContext(
+            self.processed,
+            "",
+            self.processed,
+            self._now_ms(),
+            ScanResult(),
+            None,
+            self.prices_seen,
+            self.lost_to,
+        )
+
+    def commit(self, block: BlockContext) -> None:
+        """Atomically stores the block's new accounts, its hash and the checkpoint."""
+        assert block.scan is not None
+        self.store.save_progress(
+            block.head,
+            block.hash,
+            [(block.head, block.hash)],
+            block.scan.first_seen.items(),
+            self.keep_blocks,
+        )
+        self.processed = block.head
+
+    # reorgs
+
+    def _roll_back(self, head: int) -> Reorg:
+        """Rolls the index back to the common ancestor and re-reads the replaced range's events; our
+        transactions mined in the replaced blocks come back as pending."""
+        ancestor, ancestor_hash = self._common_ancestor(min(self.processed, head))
+        depth = self.processed - ancestor
+        log.warning("reorg_detected old_head=%d ancestor=%d depth=%d", self.processed, ancestor, depth)
+        reopened = self.store.rollback_to(ancestor, ancestor_hash)
+        known = set(self.store.accounts())
+        self.processed = ancestor
+        replayed = self.discovery.scan(ancestor + 1, head) if head > ancestor else ScanResult()
+        return Reorg(ancestor, depth, reopened, known, replayed.touched)
+
+    def _hash_at(self, number: int) -> str | None:
+        try:
+            block = self.w3.eth.get_block(number)
+        except Exception:
+            return None
+        return Web3.to_hex(block["hash"])
+
+    def _common_ancestor(self, below: int) -> tuple[int, str]:
+        for number, block_hash in self.store.recent_blocks():
+            if number <= below and self._hash_at(number) == block_hash:
+                return number, block_hash
+        floor = self.deploy_block - 1
+        return floor, self._hash_at(floor) or ""
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)

@@ -1,0 +1,214 @@
+"""From ranked decisions to liquidations on their way: the profit gate's verdict, one liquidation in
+flight per account and pair, the debt token set aside, then simulation and dispatch in chunks (one
+simulation batch per chunk), best first, so the first transactions leave while later ones are still
+being simulated. Each liquidation's detection is stored with its transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import pairwise
+
+from keeper.blocks import BlockContext, PriceSeen
+from keeper.calls import function
+from keeper.dispatch import Dispatcher, Round
+from keeper.errors import SimulationError
+from keeper.execution_records import Detection, detection_json, detection_key
+from keeper.maths import MAX_UINT256
+from keeper.metrics import Metrics
+from keeper.model import PoolModel
+from keeper.rpc_batch import RawCall
+from keeper.simulation import Simulator
+from keeper.strategy import Decision, Opportunity, Ranking
+from keeper.transactions import LIQUIDATE, Dispatched, DryRun, Intent, NoFunds, Sent
+from keeper.wallet import Wallet
+
+log = logging.getLogger(__name__)
+
+#: Liquidations simulated in one JSON-RPC batch before their transactions are signed and sent; the
+#: first chunk is smaller so that the best liquidations leave as early as possible.
+FIRST_SIMULATION_CHUNK = 8
+SIMULATION_CHUNK = 25
+LIQUIDATE_FUNCTION = function("LendingPool", "liquidate")
+
+
+def liquidate_call(pool: str, opp: Opportunity) -> RawCall:
+    """`liquidate(collateral, debt, user, max, false)`, encoded without web3.py's per-argument checks.
+    "As much as allowed": the pool repays exactly what restores the target (or clears dust), so a
+    price update landing first changes the amount instead of reverting."""
+    return LIQUIDATE_FUNCTION.call(pool, opp.collateral.asset, opp.debt.asset, opp.user, MAX_UINT256, False)
+
+
+@dataclass
+class Attempts:
+    """What became of one block's ranked accounts."""
+
+    sent: list[str] = field(default_factory=list)  # transaction hashes, or `dry-run:<user>`
+    skipped: dict[str, str] = field(default_factory=dict)  # account -> why nothing was sent
+    awaiting_funds: set[str] = field(default_factory=set)  # skipped for lack of ETH or debt token
+
+
+@dataclass(frozen=True)
+class DetectionMemo:
+    """When and why the keeper liquidates an account, stored with the transaction (see `Memo`)."""
+
+    intent: str
+    decision: Decision
+    trigger: PriceSeen | None
+    head: int
+    seen_ms: int
+
+    @property
+    def key(self) -> str:
+        return detection_key(self.intent)
+
+    def detection(self, submit_ms: int) -> Detection:
+        opp, trigger = self.decision.opportunity, self.trigger
+        return Detection(
+            user=opp.user,
+            collateral=opp.collateral.asset,
+            debt=opp.debt.asset,
+            trigger_asset=trigger.update.asset if trigger else None,
+            trigger_block=trigger.update.block if trigger else None,
+            trigger_price=trigger.update.price if trigger else None,
+            trigger_seen_ms=trigger.seen_ms if trigger else None,
+            trigger_block_ts=trigger.block_ts if trigger else None,
+            detect_block=self.head,
+            detect_ms=self.seen_ms,
+            submit_block=self.head,
+            submit_ms=submit_ms,
+            health_factor=opp.health_factor,
+            expected_profit_usd=str(opp.profit_usd),
+            reason=self.decision.reason,
+        )
+
+    def render(self, signed_ms: int) -> str:
+        return detection_json(self.detection(signed_ms))
+
+
+class Liquidator:
+    def __init__(
+        self,
+        pool: str,
+        caller: str,
+        simulator: Simulator,
+        dispatcher: Dispatcher,
+        wallet: Wallet,
+        metrics: Metrics,
+    ):
+        self.pool = pool
+        self.caller = caller
+        self.simulator = simulator
+        self.dispatcher = dispatcher
+        self.wallet = wallet
+        self.metrics = metrics
+
+    def send(
+        self, model: PoolModel, ranking: Ranking, sends: Round, block: BlockContext, native_usd: Decimal
+    ) -> Attempts:
+        """Sends every liquidation of `ranking` that passes the gates, in ranking order."""
+        attempts = Attempts()
+        for user, reason in ranking.reverted.items():
+            attempts.skipped[user] = reason
+            self.metrics.skipped.labels(reason="simulation").inc()
+            log.info("preview_reverted user=%s reason=%s", user, reason)
+        sendable = self._sendable(ranking.decisions, attempts)
+        bounds = [0, *range(FIRST_SIMULATION_CHUNK, len(sendable), SIMULATION_CHUNK), len(sendable)]
+        for start, end in pairwise(bounds):
+            if end > start:
+                self._send_chunk(model, sendable[start:end], sends, block, native_usd, attempts)
+        return attempts
+
+    def _sendable(self, decisions: list[Decision], attempts: Attempts) -> list[Decision]:
+        """The decisions to send: profitable (or clearing dust or a deficit), not in flight, and with
+        the debt token to repay them."""
+        in_flight = self.dispatcher.in_flight()
+        funds = self.wallet.debt_funds(self.dispatcher.signing)
+        sendable: list[Decision] = []
+        for decision in decisions:
+            opp = decision.opportunity
+            if not decision.send:
+                attempts.skipped[opp.user] = decision.reason
+                self.metrics.skipped.labels(reason="unprofitable").inc()
+                log.info(
+                    "skip user=%s hf=%d profit_usd=%.2f reason=%s",
+                    opp.user,
+                    opp.health_factor,
+                    opp.profit_usd,
+                    decision.reason,
+                )
+            elif opp.intent in in_flight:
+                attempts.skipped[opp.user] = "in flight"
+            elif not funds.cover(opp.debt, opp.preview.debt_to_repay):
+                self._await_funds(attempts, opp.user, "insufficient debt token")
+            else:
+                sendable.append(decision)
+        return sendable
+
+    def _send_chunk(
+        self,
+        model: PoolModel,
+        chunk: list[Decision],
+        sends: Round,
+        block: BlockContext,
+        native_usd: Decimal,
+        attempts: Attempts,
+    ) -> None:
+        """Simulates one chunk in one batch, then dispatches what would not revert."""
+        calls = [liquidate_call(self.pool, d.opportunity) for d in chunk]
+        estimates = self.simulator.estimate_many(calls, self.caller)
+        intents: list[Intent] = []
+        memos: list[DetectionMemo] = []
+        for decision, call, gas in zip(chunk, calls, estimates, strict=True):
+            opp = decision.opportunity
+            if isinstance(gas, SimulationError):
+                attempts.skipped[opp.user] = gas.reason
+                self.metrics.skipped.labels(reason="simulation").inc()
+                log.info("simulation_reverted user=%s reason=%s", opp.user, gas.reason)
+                continue
+            account = model.accounts[opp.user]
+            held = (r.asset for i, r in model.reserves.items() if i in account.reserve_ids())
+            memo = DetectionMemo(opp.intent, decision, block.trigger(held), block.head, block.seen_ms)
+            intents.append(Intent(LIQUIDATE, opp.intent, call, gas, _revenue_wei(opp, native_usd), memo))
+            memos.append(memo)
+        for memo, outcome in zip(memos, sends.dispatch(intents), strict=True):
+            self._outcome(memo, outcome, block.head, attempts)
+
+    def _outcome(self, memo: DetectionMemo, outcome: Dispatched, head: int, attempts: Attempts) -> None:
+        opp = memo.decision.opportunity
+        if isinstance(outcome, NoFunds):  # our count, or the node's (e.g. other transactions)
+            self._await_funds(attempts, opp.user, "insufficient native balance")
+            return
+        if not isinstance(outcome, Sent | DryRun):
+            attempts.skipped[opp.user] = "refused by the node"
+            return
+        if memo.trigger is not None:
+            self.metrics.detection_blocks.observe(head - memo.trigger.update.block)
+            self.metrics.detection_ms.observe(outcome.at_ms - memo.trigger.seen_ms)
+        if isinstance(outcome, DryRun):
+            attempts.sent.append(f"dry-run:{opp.user}")
+            return
+        self.metrics.sent.labels(kind="liquidate").inc()
+        attempts.sent.append(outcome.record.hash)
+        log.info(
+            "liquidation_sent user=%s hf=%d collateral=%s debt=%s debt_to_repay=%d profit_usd=%.2f tx=%s",
+            opp.user,
+            opp.health_factor,
+            opp.collateral.symbol,
+            opp.debt.symbol,
+            opp.preview.debt_to_repay,
+            opp.profit_usd,
+            outcome.record.hash,
+        )
+
+    def _await_funds(self, attempts: Attempts, user: str, reason: str) -> None:
+        """Skips `user` for lack of funds; it is re-scored every block until it can be paid for."""
+        attempts.skipped[user] = reason
+        self.metrics.skipped.labels(reason="funds").inc()
+        attempts.awaiting_funds.add(user)
+
+
+def _revenue_wei(opp: Opportunity, native_usd: Decimal) -> int:
+    """The expected revenue in ETH: what a liquidation's fees may cost at most."""
+    return int(opp.revenue_usd / native_usd * 10**18) if native_usd > 0 and opp.revenue_usd > 0 else 0
