@@ -186,11 +186,11 @@ contract LiquidationLens {
         }
     }
 
-    /// @dev Whether `oracle.getPrice(asset)` answers now.
+    /// @dev Whether `oracle.getPrice(asset)` answers a price now (the pool's views treat a zero as no price).
     function _isPriced(address asset) internal view returns (bool) {
         uint256 gasBefore = gasleft();
-        try oracle.getPrice(asset) returns (uint256) {
-            return true;
+        try oracle.getPrice(asset) returns (uint256 price) {
+            return price > 0;
         } catch {
             _revertIfOutOfGas(gasBefore);
             return false;
