@@ -224,13 +224,14 @@ def test_a_call_starved_of_gas_reverts_instead_of_flagging_accounts(mixed, alice
 
 
 def test_500_accounts_with_one_unreadable_fit_in_a_block(market, supplier, dave):
-    """500 readable WETH borrowers and, in the middle, dave on a stale WBTC: the failed batch, the
-    price probes and the retry without dave stay inside the block gas limit (Brownie's Anvil caps an
-    `eth_call` at 12M)."""
+    """500 readable WETH borrowers and, in the middle, dave on a stale WBTC: the price probes, the
+    batch without dave and dave's own read stay inside the block gas limit (Brownie's Anvil caps an
+    `eth_call` at 12M). dave's position and the stale price come first: Brownie's own transactions
+    right after the bulk seeding were seen dropped on a loaded machine."""
     p = market
-    users, debts = seed_weth_borrowers(p, supplier, 500)
     open_position(p, dave, {"WBTC": 10**8}, {"DAI": 1_000 * E18})
     make_stale(p, "WBTC")
+    users, debts = seed_weth_borrowers(p, supplier, 500)
     batch = [*users[:250], dave, *users[250:]]
 
     weighted = 80_00 * pm.to_value(E18, 18, 2_000 * 10**8)
