@@ -43,6 +43,7 @@ test: setup ## run the whole test suite (contracts on Anvil through Brownie, the
 	brownie compile
 	brownie test tests/contracts -W ignore::FutureWarning $(PYTEST_ARGS)
 	python -m pytest -p no:pytest-brownie tests/deploy tests/keeper $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory audit
 
 test-contracts: setup ## only the Brownie contract tests
 	brownie test tests/contracts -W ignore::FutureWarning $(PYTEST_ARGS)
@@ -65,6 +66,11 @@ bench: setup ## gas and keeper benchmarks into bench/results.json (BENCH_ARGS fo
 lint: setup ## ruff on Python, solhint on Solidity
 	ruff check keeper scripts tests bench tools
 	solhint 'contracts/**/*.sol'
+
+.PHONY: audit
+audit: setup ## Slither on contracts/ through the solc shim, offline; fails on a high/medium finding not triaged in audit/
+	python -m pytest -p no:pytest-brownie -q tests/audit
+	python tools/slither_audit.py
 
 abis: compile ## refresh the ABIs the keeper ships (keeper/abi)
 	python tools/export_abis.py

@@ -7,22 +7,19 @@ import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
 
 /// @title PriceOracle
 /// @notice Maps each asset to a Chainlink feed (and optionally a second one) and returns 8-decimal prices.
+/// @dev The rules, including what a stale secondary feed does, are in `IPriceOracle`'s NatSpec.
 contract PriceOracle is IPriceOracle, Ownable2Step {
     uint256 internal constant PRICE_DECIMALS = 8;
     uint256 internal constant MAX_FEED_DECIMALS = 36;
-    /// @dev Bit offsets of the `Feed` fields in its storage word (Solidity's packing, low bits first).
-    uint256 private constant MAX_AGE_SHIFT = 160;
-    uint256 private constant DECIMALS_SHIFT = 192;
-    uint256 private constant MAX_DEVIATION_SHIFT = 200;
-    uint256 private constant HAS_SECONDARY = 1 << 216;
+    /// @dev `maxDeviationBps` must stay below 100%: a bound of 100% or more lets any secondary price pass.
+    uint256 internal constant MAX_DEVIATION_BPS_LIMIT = 1e4;
 
-    /// @dev One storage slot per feed.
+    /// @dev One feed of one asset; fits one storage slot.
     struct Feed {
-        address feed;
+        AggregatorV3Interface aggregator;
         uint32 maxAge;
-        uint8 decimals;
         uint16 maxDeviationBps; // secondary feeds only
-        bool hasSecondary; // primary feeds only: saves reading the secondary slot when there is none
+        bool hasSecondary; // primary feeds only: spares reading the secondary's slot when there is none
     }
 
     mapping(address asset => Feed) internal _primary;
@@ -31,15 +28,16 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
     /// @param owner The account allowed to set feeds.
     constructor(address owner) Ownable(owner) {}
 
+    /* CONFIGURATION */
+
     /// @inheritdoc IPriceOracle
     function setFeed(address asset, address feed, uint256 maxAge) external onlyOwner {
         uint8 decimals = _validateFeed(feed, maxAge);
         _primary[asset] = Feed({
-            feed: feed,
+            aggregator: AggregatorV3Interface(feed),
             maxAge: uint32(maxAge),
-            decimals: decimals,
             maxDeviationBps: 0,
-            hasSecondary: _secondary[asset].feed != address(0)
+            hasSecondary: address(_secondary[asset].aggregator) != address(0)
         });
         emit FeedSet(asset, feed, maxAge, decimals);
     }
@@ -52,12 +50,11 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
         if (feed == address(0)) {
             delete _secondary[asset];
         } else {
-            if (maxDeviationBps > type(uint16).max) revert InvalidFeedConfig();
-            uint8 decimals = _validateFeed(feed, maxAge);
+            if (maxDeviationBps >= MAX_DEVIATION_BPS_LIMIT) revert InvalidFeedConfig();
+            _validateFeed(feed, maxAge);
             _secondary[asset] = Feed({
-                feed: feed,
+                aggregator: AggregatorV3Interface(feed),
                 maxAge: uint32(maxAge),
-                decimals: decimals,
                 maxDeviationBps: uint16(maxDeviationBps),
                 hasSecondary: false
             });
@@ -66,25 +63,44 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
         emit SecondaryFeedSet(asset, feed, maxAge, maxDeviationBps);
     }
 
+    /* PRICES */
+
     /// @inheritdoc IPriceOracle
     function getPrice(address asset) external view returns (uint256 price) {
-        uint256 primary = _feedWord(_primary[asset]);
-        if (address(uint160(primary)) == address(0)) revert FeedNotSet(asset);
-        price = _read(asset, primary);
-        if (primary & HAS_SECONDARY != 0) {
-            uint256 secondary = _feedWord(_secondary[asset]);
-            uint256 other = _read(asset, secondary);
-            uint256 diff = price > other ? price - other : other - price;
-            if (diff * 1e4 > price * uint16(secondary >> MAX_DEVIATION_SHIFT)) {
-                revert PriceDeviation(asset, price, other);
-            }
+        Feed storage primary = _primary[asset];
+        if (address(primary.aggregator) == address(0)) revert FeedNotSet(asset);
+
+        (int256 answer, uint256 updatedAt) = _latestRound(primary);
+        if (answer <= 0 || updatedAt == 0) revert InvalidPrice(asset, answer);
+        if (!_isFresh(updatedAt, primary.maxAge)) revert StalePrice(asset, updatedAt, primary.maxAge);
+        price = _toPriceDecimals(asset, primary.aggregator, answer);
+
+        if (!primary.hasSecondary) return price;
+        Feed storage secondary = _secondary[asset];
+        (int256 otherAnswer, uint256 otherUpdatedAt) = _latestRound(secondary);
+        if (!_isFresh(otherUpdatedAt, secondary.maxAge)) return price; // a stale circuit breaker is skipped
+        if (otherAnswer <= 0) revert InvalidPrice(asset, otherAnswer);
+        uint256 otherPrice = _toPriceDecimals(asset, secondary.aggregator, otherAnswer);
+        if (_exceedsDeviation(price, otherPrice, secondary.maxDeviationBps)) {
+            revert PriceDeviation(asset, price, otherPrice);
         }
     }
 
     /// @inheritdoc IPriceOracle
+    function isSecondaryFeedActive(address asset) external view returns (bool) {
+        if (!_primary[asset].hasSecondary) return false;
+        Feed storage secondary = _secondary[asset];
+        (, uint256 updatedAt) = _latestRound(secondary);
+        return _isFresh(updatedAt, secondary.maxAge);
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc IPriceOracle
     function getFeed(address asset) external view returns (address feed, uint256 maxAge, uint8 decimals) {
-        Feed memory f = _primary[asset];
-        return (f.feed, f.maxAge, f.decimals);
+        Feed memory primary = _primary[asset];
+        if (address(primary.aggregator) != address(0)) decimals = primary.aggregator.decimals();
+        return (address(primary.aggregator), primary.maxAge, decimals);
     }
 
     /// @inheritdoc IPriceOracle
@@ -93,50 +109,41 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
         view
         returns (address feed, uint256 maxAge, uint256 maxDeviationBps)
     {
-        Feed memory f = _secondary[asset];
-        return (f.feed, f.maxAge, f.maxDeviationBps);
+        Feed memory secondary = _secondary[asset];
+        return (address(secondary.aggregator), secondary.maxAge, secondary.maxDeviationBps);
     }
 
-    /// @dev The storage word of a `Feed`, read with one SLOAD: reading its fields one by one costs a warm SLOAD
-    ///      (100 gas) per field under viaIR. Decoded with the `*_SHIFT` constants (the struct's layout).
-    function _feedWord(Feed storage f) private view returns (uint256 word) {
-        assembly ("memory-safe") {
-            word := sload(f.slot)
-        }
+    /* INTERNAL */
+
+    /// @dev The answer and update time of the feed's latest round. A reverting feed reverts with its data.
+    function _latestRound(Feed storage feed) internal view returns (int256 answer, uint256 updatedAt) {
+        (, answer,, updatedAt,) = feed.aggregator.latestRoundData();
     }
 
-    /// @dev Reads a feed (the word of its `Feed`), checks freshness and sign, and normalises to 8 decimals.
-    ///      `latestRoundData` is called and decoded in assembly (~250 gas less than the ABI decoder), with the
-    ///      checks the decoder makes: a failed call bubbles its revert data, short return data and a round id
-    ///      that does not fit `uint80` revert without data.
-    function _read(address asset, uint256 word) internal view returns (uint256) {
-        int256 answer;
-        uint256 updatedAt;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, shl(224, 0xfeaf968c)) // latestRoundData()
-            if iszero(staticcall(gas(), and(word, 0xffffffffffffffffffffffffffffffffffffffff), ptr, 4, ptr, 160)) {
-                returndatacopy(ptr, 0, returndatasize())
-                revert(ptr, returndatasize())
-            }
-            if or(
-                lt(returndatasize(), 160),
-                or(gt(mload(ptr), 0xffffffffffffffffffff), gt(mload(add(ptr, 128)), 0xffffffffffffffffffff))
-            ) { revert(0, 0) }
-            answer := mload(add(ptr, 32))
-            updatedAt := mload(add(ptr, 96))
-        }
-        if (answer <= 0 || updatedAt == 0) revert InvalidPrice(asset, answer);
-        uint256 maxAge = uint32(word >> MAX_AGE_SHIFT);
-        if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) {
-            revert StalePrice(asset, updatedAt, maxAge);
-        }
-        uint256 price = uint256(answer);
-        uint256 decimals = uint8(word >> DECIMALS_SHIFT);
+    /// @dev Whether a round updated at `updatedAt` is complete, not from the future and at most `maxAge` old.
+    function _isFresh(uint256 updatedAt, uint256 maxAge) internal view returns (bool) {
+        return updatedAt != 0 && updatedAt <= block.timestamp && block.timestamp - updatedAt <= maxAge;
+    }
+
+    /// @dev A positive `answer` of `aggregator` scaled to 8 decimals (down), by the decimals the feed reports now.
+    function _toPriceDecimals(address asset, AggregatorV3Interface aggregator, int256 answer)
+        internal
+        view
+        returns (uint256 price)
+    {
+        uint256 decimals = aggregator.decimals();
+        if (decimals > MAX_FEED_DECIMALS) revert UnsupportedFeedDecimals(asset, decimals);
+        price = uint256(answer);
         if (decimals > PRICE_DECIMALS) price /= 10 ** (decimals - PRICE_DECIMALS);
         else if (decimals < PRICE_DECIMALS) price *= 10 ** (PRICE_DECIMALS - decimals);
         if (price == 0) revert InvalidPrice(asset, answer);
-        return price;
+    }
+
+    /// @dev Whether `|a - b| * 1e4 / min(a, b) > maxDeviationBps`, compared exactly (no rounding): the bound is
+    ///      relative to the smaller price, so the order of `a` and `b` does not matter.
+    function _exceedsDeviation(uint256 a, uint256 b, uint256 maxDeviationBps) internal pure returns (bool) {
+        (uint256 low, uint256 high) = a < b ? (a, b) : (b, a);
+        return (high - low) * 1e4 > low * maxDeviationBps;
     }
 
     /// @dev Checks a feed's configuration and returns its decimals.

@@ -5,6 +5,7 @@ and 7)."""
 import brownie
 import pytest
 from brownie import MockPriceFeed, chain, web3
+from oracle_helpers import min_accepted
 
 WETH_PRICE = 2000 * 10**8
 
@@ -61,7 +62,9 @@ def test_a_price_deviation_blocks_borrowing_and_withdrawing_collateral(borrower,
         p.pool.borrow(p.tokens["USDC"], 10**6, {"from": alice})
     with brownie.reverts(message):
         p.pool.withdraw(weth, 10**18, alice, {"from": alice})
-    second.setPrice(WETH_PRICE * 95 // 100, {"from": deployer})  # exactly at the 5% bound
+    # v2 (symmetric deviation): exactly at the 5% bound is WETH_PRICE / 1.05 rounded up, no longer
+    # WETH_PRICE * 0.95 (5.26% below the primary, refused now).
+    second.setPrice(min_accepted(WETH_PRICE, 500), {"from": deployer})
     p.pool.borrow(p.tokens["USDC"], 10**6, {"from": alice})
 
 

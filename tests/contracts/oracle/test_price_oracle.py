@@ -1,47 +1,12 @@
 """PriceOracle (protocol.md section 7): 8-decimal prices from Chainlink-style feeds, reverting on
 stale, non-positive or incomplete answers, and an optional second feed acting as a circuit
-breaker."""
+breaker. The v2 rules (deviation bound and symmetry, feed decimals, stale secondary feed) have
+files of their own in this folder."""
 
 import brownie
 import pytest
-from brownie import ZERO_ADDRESS, MockERC20, MockPriceFeed, PriceOracle, chain, web3
-
-MAX_AGE = 3600
-PRICE = 2000 * 10**8
-
-
-@pytest.fixture(scope="module")
-def oracle(deployer):
-    return PriceOracle.deploy(deployer, {"from": deployer})
-
-
-@pytest.fixture(scope="module")
-def asset(deployer):
-    return MockERC20.deploy("Asset", "AST", 18, {"from": deployer})
-
-
-@pytest.fixture(scope="module")
-def feed(oracle, asset, deployer):
-    feed = MockPriceFeed.deploy(8, PRICE, {"from": deployer})
-    oracle.setFeed(asset, feed, MAX_AGE, {"from": deployer})
-    return feed
-
-
-def new_feed(deployer, decimals, answer):
-    return MockPriceFeed.deploy(decimals, answer, {"from": deployer})
-
-
-def mine_at(timestamp: int) -> None:
-    """Mine the next block at exactly `timestamp` (views run at the latest block's time).
-    Brownie's chain.mine(timestamp=...) does not reach Anvil, so ask Anvil directly."""
-    web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
-    chain.mine()
-    assert chain[-1].timestamp == timestamp
-
-
-def at_age(seconds: int, feed) -> None:
-    """Mine a block exactly `seconds` after the feed's last update."""
-    mine_at(feed.latestRoundData()[3] + seconds)
+from brownie import ZERO_ADDRESS, MockERC20, chain
+from oracle_helpers import MAX_AGE, PRICE, at_age, min_accepted, new_feed
 
 
 def test_set_feed_stores_the_feed_and_emits_feed_set(oracle, deployer):
@@ -162,7 +127,7 @@ def test_only_the_owner_may_set_feeds(oracle, asset, feed, alice):
 
 @pytest.fixture
 def secondary(oracle, asset, feed, deployer):
-    """A second 8-decimal feed allowed to differ from the primary by 1% of the primary price."""
+    """A second 8-decimal feed allowed to differ from the primary by 1% of the smaller price."""
     second = new_feed(deployer, 8, PRICE)
     tx = oracle.setSecondaryFeed(asset, second, 1800, 100, {"from": deployer})
     assert dict(tx.events["SecondaryFeedSet"]) == {
@@ -175,7 +140,9 @@ def secondary(oracle, asset, feed, deployer):
     return second
 
 
-@pytest.mark.parametrize("other", [PRICE * 101 // 100, PRICE * 99 // 100, PRICE])
+# v2 (symmetric deviation): the lowest accepted secondary is PRICE / 1.01 rounded up, no longer
+# PRICE * 0.99, which is 1.0101% below the primary (test_deviation_rules.py has both).
+@pytest.mark.parametrize("other", [PRICE * 101 // 100, min_accepted(PRICE, 100), PRICE])
 def test_feeds_that_differ_by_at_most_the_bound_return_the_primary_price(
     oracle, asset, secondary, deployer, other
 ):
@@ -201,12 +168,9 @@ def test_the_deviation_is_measured_on_normalised_prices(oracle, asset, feed, dep
         oracle.getPrice(asset)
 
 
-def test_a_stale_or_invalid_secondary_feed_reverts_too(oracle, asset, feed, secondary, deployer):
-    updated_at = secondary.latestRoundData()[3]
-    feed.setPrice(PRICE, {"from": deployer})  # keep the primary fresh
-    at_age(1801, secondary)
-    with brownie.reverts(f"StalePrice: {asset.address.lower()}, {updated_at}, 1800"):
-        oracle.getPrice(asset)
+# v2: a stale secondary feed no longer reverts `StalePrice`: it is skipped and the primary alone
+# prices the asset (test_stale_secondary.py). A fresh secondary answering zero still reverts.
+def test_an_invalid_secondary_feed_reverts_too(oracle, asset, feed, secondary, deployer):
     secondary.setPrice(0, {"from": deployer})
     with brownie.reverts(f"InvalidPrice: {asset.address.lower()}, 0"):
         oracle.getPrice(asset)
