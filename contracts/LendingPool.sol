@@ -101,7 +101,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     function updateReserveConfig(address asset, DataTypes.ReserveConfig calldata config) external onlyOwner {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         ConfigValidation.validateReserveConfig(config);
-        if (config.collateralFactor == 0 && reserve.totalSupplyShares > 0) {
+        if (config.collateralFactor == 0 && reserve.config.collateralFactor > 0 && reserve.totalSupplyShares > 0) {
             revert Errors.CollateralFactorInUse(asset, reserve.totalSupplyShares);
         }
         reserve.accrue(asset);
@@ -184,9 +184,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (shares == 0) revert Errors.InvalidAmount();
         DataTypes.Position storage position = _positions[onBehalfOf][asset];
         bool firstSupply = position.supplyShares == 0;
-        position.supplyShares = (position.supplyShares + shares).toUint128();
-        reserve.totalSupplyShares = (reserve.totalSupplyShares + shares).toUint128();
-        reserve.cash = (reserve.cash + amount).toUint128();
+        position.supplyShares = SafeCast.toUint128(position.supplyShares + shares);
+        reserve.totalSupplyShares = SafeCast.toUint128(reserve.totalSupplyShares + shares);
+        reserve.cash = SafeCast.toUint128(reserve.cash + amount);
         emit Supply(asset, msg.sender, onBehalfOf, amount, shares);
 
         // Only the user's own first supply enables collateral: a gift cannot keep an account's deficit from
@@ -254,8 +254,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
         shares = amount.mulDivUp(RAY, index);
         DataTypes.Position storage position = _positions[msg.sender][asset];
-        position.drawnShares = (position.drawnShares + shares).toUint128();
-        reserve.totalDrawnShares = (reserve.totalDrawnShares + shares).toUint128();
+        position.drawnShares = SafeCast.toUint128(position.drawnShares + shares);
+        reserve.totalDrawnShares = SafeCast.toUint128(reserve.totalDrawnShares + shares);
         reserve.cash -= uint128(amount);
         _userConfig[msg.sender] = _userConfig[msg.sender].setBorrowing(reserve.id, true);
         emit Borrow(asset, msg.sender, amount, shares);
@@ -287,7 +287,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
         position.drawnShares = uint128(drawnShares - shares);
         reserve.totalDrawnShares -= uint128(shares);
-        reserve.cash = (reserve.cash + repaid).toUint128();
+        reserve.cash = SafeCast.toUint128(reserve.cash + repaid);
         if (shares == drawnShares) _userConfig[onBehalfOf] = _userConfig[onBehalfOf].setBorrowing(reserve.id, false);
         emit Repay(asset, msg.sender, onBehalfOf, repaid, shares);
 
@@ -378,7 +378,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         view
         returns (DataTypes.LiquidationPreview memory preview)
     {
-        LiquidationPlan memory plan = _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender);
+        LiquidationPlan memory plan =
+            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender);
         uint256 cash = _reserves[collateralAsset].cash;
         if (plan.collateralToLiquidator > cash) revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
         preview = DataTypes.LiquidationPreview({
@@ -501,10 +502,11 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         DataTypes.Position storage position = _positions[user][collateralAsset];
         position.supplyShares -= uint128(amounts.collateralSharesToSeize);
         DataTypes.Position storage fund = _positions[feeReceiver][collateralAsset];
-        fund.supplyShares = (fund.supplyShares + amounts.feeShares).toUint128();
+        fund.supplyShares = SafeCast.toUint128(fund.supplyShares + amounts.feeShares);
         if (receiveShares) {
             DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
-            liquidatorPosition.supplyShares = (liquidatorPosition.supplyShares + amounts.liquidatorShares).toUint128();
+            liquidatorPosition.supplyShares =
+                SafeCast.toUint128(liquidatorPosition.supplyShares + amounts.liquidatorShares);
         } else {
             reserve.cash -= uint128(plan.collateralToLiquidator);
             reserve.totalSupplyShares -= uint128(amounts.liquidatorShares);
@@ -523,7 +525,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         DataTypes.Position storage position = _positions[user][debtAsset];
         position.drawnShares -= uint128(amounts.debtSharesToRepay);
         reserve.totalDrawnShares -= uint128(amounts.debtSharesToRepay);
-        reserve.cash = (reserve.cash + amounts.debtToRepay).toUint128();
+        reserve.cash = SafeCast.toUint128(reserve.cash + amounts.debtToRepay);
         if (position.drawnShares == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
     }
 
@@ -543,7 +545,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             uint256 amount = shares.rayMulUp(index);
             position.drawnShares = 0;
             reserve.totalDrawnShares -= uint128(shares);
-            reserve.deficit = (reserve.deficit + amount).toUint128();
+            reserve.deficit = SafeCast.toUint128(reserve.deficit + amount);
             emit DeficitReported(user, asset, amount);
             if (!reserve.config.paused) _settleDeficit(asset, reserve, index);
         }
@@ -592,7 +594,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (outstanding == 0) revert Errors.NoDeficit();
         covered = amount.min(outstanding);
         reserve.deficit = uint128(outstanding - covered);
-        reserve.cash = (reserve.cash + covered).toUint128();
+        reserve.cash = SafeCast.toUint128(reserve.cash + covered);
         emit DeficitCovered(asset, msg.sender, covered, 0);
 
         _pullExactly(asset, covered);
@@ -658,7 +660,11 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     }
 
     /// @inheritdoc ILendingPool
-    function getUserShares(address user, address asset) external view returns (uint256 supplyShares, uint256 drawnShares) {
+    function getUserShares(address user, address asset)
+        external
+        view
+        returns (uint256 supplyShares, uint256 drawnShares)
+    {
         DataTypes.Position memory position = _positions[user][asset];
         return (position.supplyShares, position.drawnShares);
     }

@@ -39,6 +39,7 @@ class AssetPlan:
     slope_below_optimal: int = 400
     slope_above_optimal: int = 60_00
     optimal_utilization: int = 80_00
+    max_ltv: int | None = None  # BPS, the borrow factor; None: the collateral factor
     token: str | None = None  # existing token address (skips the mock)
     feed: str | None = None  # existing Chainlink feed address (skips the mock)
     price_max_age: int = 24 * 3600
@@ -61,6 +62,7 @@ class AssetPlan:
             self.slope_below_optimal,
             self.slope_above_optimal,
             self.optimal_utilization,
+            self.collateral_factor if self.max_ltv is None else self.max_ltv,
         )
 
 
@@ -279,6 +281,7 @@ _CONFIG_FIELDS = (
     "slope_below_optimal",
     "slope_above_optimal",
     "optimal_utilization",
+    "max_ltv",
 )
 
 

@@ -80,9 +80,10 @@ interface ILendingPool {
     ///         flags (`setReservePaused`, `setReserveFrozen`), so a routine update never lifts a pause.
     /// @dev Enforces collateralFactor < 1e4, maxLtv <= collateralFactor, maxLiquidationBonus >= 1e4,
     ///      liquidationFee <= 1e4, ceil(maxLiquidationBonus * collateralFactor / 1e4) < 1e4,
-    ///      0 < optimalUtilization < 1e4; and reverts `CollateralFactorInUse` for a collateral factor of 0 while
-    ///      anyone supplies the reserve (Aave V3's rule: offboard a collateral by lowering `maxLtv` to 0, which
-    ///      stops new borrowing against it while liquidations keep using the collateral factor).
+    ///      0 < optimalUtilization < 1e4; and reverts `CollateralFactorInUse` for lowering the collateral
+    ///      factor to 0 while anyone supplies the reserve (Aave V3's rule: offboard a collateral by lowering
+    ///      `maxLtv` to 0, which stops new borrowing against it while liquidations keep using the collateral
+    ///      factor).
     function updateReserveConfig(address asset, DataTypes.ReserveConfig calldata config) external;
 
     /// @notice Sets the pool-wide liquidation configuration. Owner only.

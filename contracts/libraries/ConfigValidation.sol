@@ -16,7 +16,9 @@ library ConfigValidation {
     ///      can still raise a health factor; 0 < optimalUtilization < 1e4.
     function validateReserveConfig(DataTypes.ReserveConfig calldata config) internal pure {
         if (config.collateralFactor >= BPS) revert Errors.InvalidCollateralFactor(config.collateralFactor);
-        if (config.maxLtv > config.collateralFactor) revert Errors.InvalidMaxLtv(config.maxLtv, config.collateralFactor);
+        if (config.maxLtv > config.collateralFactor) {
+            revert Errors.InvalidMaxLtv(config.maxLtv, config.collateralFactor);
+        }
         if (config.maxLiquidationBonus < BPS) revert Errors.InvalidLiquidationBonus(config.maxLiquidationBonus);
         if (config.liquidationFee > BPS) revert Errors.InvalidLiquidationFee(config.liquidationFee);
         // ceil(maxLB * CF / 1e4) < 1e4  <=>  maxLB * CF <= 1e8 - 1e4

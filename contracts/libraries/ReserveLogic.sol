@@ -24,7 +24,8 @@ library ReserveLogic {
 
     /// @notice The reserve's borrow index accrued to now, without storing it.
     function accruedIndex(DataTypes.Reserve storage reserve) internal view returns (uint256) {
-        return accruedIndex(reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);
+        return
+            accruedIndex(reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);
     }
 
     /// @notice A borrow index accrued from `lastUpdate` to now on `config`'s rate model, at the utilisation of

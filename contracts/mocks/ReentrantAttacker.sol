@@ -46,6 +46,11 @@ contract ReentrantAttacker is ITransferHook {
         pool = ILendingPool(pool_);
     }
 
+    /// @notice Enables `asset` as the attacker's collateral (a supply made on its behalf does not).
+    function enableCollateral(address asset) external {
+        pool.setUsingAsCollateral(asset, true);
+    }
+
     /// @notice Arms the hook: the next transfer re-enters with these arguments.
     /// @param collateralAsset Collateral reserve for the re-entrant `liquidate`.
     /// @param debtAsset Debt reserve for the re-entrant `liquidate`.

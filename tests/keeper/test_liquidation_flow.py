@@ -150,7 +150,7 @@ def test_a_liquidation_counts_as_done_only_after_the_configured_confirmations(de
     assert len(keeper.store.liquidations()) == 1
 
 
-def test_a_deficit_left_by_exhausted_collateral_is_settled(devnet, keeper_key, tmp_path):
+def test_a_deficit_left_by_exhausted_collateral_is_settled_by_the_liquidation(devnet, keeper_key, tmp_path):
     usdc = devnet.token("USDC").address
     alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
     keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
@@ -163,6 +163,34 @@ def test_a_deficit_left_by_exhausted_collateral_is_settled(devnet, keeper_key, t
     assert [r["deficit_reported"] for r in records] == [True]
     assert devnet.position(alice, "WETH")[0] == 0 and devnet.position(alice, "USDC")[1] == 0
 
-    assert devnet.pool.functions.deficit(usdc).call() == 0  # the keeper's settleDeficit landed
+    # protocol.md v2 section 6: the liquidation that reports the deficit settles it, so the keeper has
+    # nothing left to settle.
+    assert devnet.pool.functions.deficit(usdc).call() == 0
+    assert [t for t in keeper.store.txs() if t.kind == "settle"] == []
+
+
+def test_a_deficit_left_on_a_paused_reserve_is_settled_after_the_unpause(devnet, keeper_key, tmp_path):
+    """A deficit on a reserve that is paused when the liquidation reports it stays recorded (section 6,
+    v2): the keeper settles it with settleDeficit once the reserve is unpaused."""
+    usdc, dai = devnet.token("USDC").address, devnet.token("DAI").address
+    alice = devnet.w3.eth.accounts[1]
+    devnet.supply(alice, "WETH", devnet.units("WETH", 10))
+    devnet.borrow(alice, "USDC", devnet.units("USDC", 14_500))
+    devnet.borrow(alice, "DAI", devnet.units("DAI", 500))
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
+    keeper.start()
+    run_until_idle(keeper)
+
+    devnet.owner.transact(devnet.pool.functions.setReservePaused(dai, True))
+    devnet.set_price("WETH", 1500)  # USDC alone takes all the WETH: the DAI debt is written off
+    run_until_idle(keeper)
+    assert [r["deficit_reported"] for r in keeper.store.liquidations()] == [True]
+    deficit = devnet.pool.functions.deficit(dai).call()
+    assert deficit > 0 and devnet.pool.functions.deficit(usdc).call() == 0
+    assert [t for t in keeper.store.txs() if t.kind == "settle"] == []  # paused: nothing to send
+
+    devnet.owner.transact(devnet.pool.functions.setReservePaused(dai, False))
+    run_until_idle(keeper)
+    assert devnet.pool.functions.deficit(dai).call() == 0
     settle = [t for t in keeper.store.txs() if t.kind == "settle"]
     assert len(settle) == 1 and settle[0].status == "mined"

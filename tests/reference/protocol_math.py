@@ -219,6 +219,8 @@ def liquidation_amounts(p: LiquidationInputs) -> LiquidationAmounts:
     if p.debt_to_cover < debt_to_repay:
         raise MustNotLeaveDust
     fee_shares = div_up(cs * p.liquidation_fee * (p.liquidation_bonus - BPS), p.liquidation_bonus * BPS)
+    if fee_shares == cs:  # rounding up would take every seized share: the bonus part, rounded down
+        fee_shares = cs * (p.liquidation_bonus - BPS) // p.liquidation_bonus
     return LiquidationAmounts(ds, debt_to_repay, cs, fee_shares, cs - fee_shares)
 
 

@@ -1,6 +1,6 @@
 """Interest (protocol.md section 2): the borrow index accrues per second from a kinked rate model on
 utilisation, and debt and the supplier share price follow it. Every number is checked against
-keeper.protocol_math (`borrow_rate_ray` then `accrue_index`) from the reserve's state at the
+tests/reference/protocol_math (`borrow_rate_ray` then `accrue_index`) from the reserve's state at the
 previous accrual and the elapsed seconds between the two transactions' blocks.
 """
 

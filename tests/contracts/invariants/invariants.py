@@ -49,7 +49,7 @@ LIQUIDATION_LEAVES_NO_DUST = (
     "or both remaining sides are worth at least $1,000"
 )
 LIQUIDATION_MATCHES_SPEC_MATH = (
-    "a liquidation moves exactly the amounts of protocol.md section 5 (keeper/protocol_math)"
+    "a liquidation moves exactly the amounts of protocol.md section 5 (tests/reference/protocol_math)"
 )
 DEFICIT_WRITES_OFF_ALL_REMAINING_DEBT = (
     "a liquidation that empties the only active collateral writes every remaining debt off "

@@ -3,7 +3,7 @@
 Every operation either raises `Revert` with the custom error (and arguments) the specification
 predicts, or updates the model; the stateful test applies the operation to a copy of the model,
 sends the transaction, and holds the chain to the prediction. The liquidation amounts come from
-`keeper.protocol_math` (the keeper's twin of section 5), so the test also holds the keeper's math
+`tests/reference/protocol_math.py` (the keeper's twin of section 5), so the test also holds the keeper's math
 to the contract.
 
 Time is explicit: every operation takes `now`, the block timestamp it runs at. Interest accrues
@@ -463,7 +463,7 @@ class PoolModel:
         now: int,
         preview: bool = False,
     ) -> LiquidationPlan:
-        """Section 8's validation order, then section 5 (via keeper.protocol_math)."""
+        """Section 8's validation order, then section 5 (via tests/reference/protocol_math)."""
         cr, dr = self.reserves[collateral], self.reserves[debt]
         if user == liquidator:
             raise Revert("SelfLiquidation")
@@ -644,7 +644,7 @@ class PoolModel:
         """updateReserveConfig: interest accrues under the old model first; the reserve keeps its paused
         and frozen flags; a collateral factor of 0 needs a reserve nobody supplies."""
         r = self.reserves[symbol]
-        if config[CF] == 0 and r.total_supply_shares > 0:
+        if config[CF] == 0 and r.config[CF] > 0 and r.total_supply_shares > 0:
             raise Revert("CollateralFactorInUse", r.asset, r.total_supply_shares)
         r.accrue(now)
         updated = list(config)

@@ -1,4 +1,4 @@
-"""Property tests at the level of the math: the chain against keeper/protocol_math at random valid
+"""Property tests at the level of the math: the chain against tests/reference/protocol_math at random valid
 inputs, states built directly by strategies (a seasoned market, a position, a price shock).
 
 - Share conversions (protocol.md section 2): supply mints `toSharesDown`, withdraw burns

@@ -2,7 +2,7 @@
 
 The model reads only raw state from the chain (shares, indexes, cash, deficits, feed prices,
 configuration) and recomputes the health factor, the bonus and every liquidation amount with
-`keeper.protocol_math`, the Python twin of protocol.md sections 3-6. Tests compare the pool's
+`tests/reference/protocol_math.py`, the Python twin of protocol.md sections 3-6. Tests compare the pool's
 `previewLiquidation`, `liquidate` and balances to it to the wei.
 """
 
@@ -326,6 +326,8 @@ def set_config(p, symbol: str, **changes) -> None:
     current = dict(collateral_factor=c[0], max_bonus=c[1], fee=c[2], receive_shares=c[3],
                    paused=c[4], frozen=c[5], base_rate=c[6], slope1=c[7], slope2=c[8],
                    optimal=c[9], max_ltv=c[10])
+    if "collateral_factor" in changes and "max_ltv" not in changes:
+        changes["max_ltv"] = changes["collateral_factor"]  # the helpers' default: borrow at the same line
     current.update(changes)
     p.pool.updateReserveConfig(token, cfg(**current), {"from": p.deployer})
 

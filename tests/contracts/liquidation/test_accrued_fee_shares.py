@@ -121,7 +121,7 @@ def test_liquidating_the_fee_receiver_counts_them(market, weth_fee, fund, liquid
     assert p.pool.getUserShares(fund, dai)[1] == exp.account.borrows[str(dai)] - exp.debt_shares
 
 
-def test_settle_deficit_burns_them_first(market, alice, bob, liquidator, fund):
+def test_the_deficit_settlement_burns_them_first(market, alice, bob, liquidator, fund):
     """Fee shares accrued on DAI (a DAI-collateral liquidation) pay a DAI deficit."""
     p = market
     weth, dai = p.tokens["WETH"], p.tokens["DAI"]
@@ -135,17 +135,21 @@ def test_settle_deficit_burns_them_first(market, alice, bob, liquidator, fund):
 
     p.pool.setLiquidationConfig(105 * 10**16, 7 * 10**17, 100_00, {"from": p.deployer})
     open_position(p, alice, {"WETH": E18}, {"DAI": 2_500 * E18})
-    liquidate_and_check(p, weth, dai, alice, MAX, liquidator)
-    deficit = p.pool.deficit(dai)
+    # v2: the liquidation that reports the DAI deficit settles it; the fund's fee shares pay first.
+    tx, _exp = liquidate_and_check(p, weth, dai, alice, MAX, liquidator)
+    outstanding = tx.events["DeficitReported"][0]["amount"]
+    event = tx.events["DeficitCovered"][0]
+    burned = event["sharesBurned"]
+    # The reserve as the settlement saw it: the loss and the burned shares were still in it.
     r = reserve_state(p, dai)
-    covered = min(deficit, r.to_assets_down(fee_shares))
-    burned = min(pm.to_shares_up(covered, r.total_assets, r.total_supply_shares), fee_shares)
-
-    tx = p.pool.settleDeficit(dai, {"from": bob})
-    assert tx.events["DeficitCovered"][0]["amount"] == covered
-    assert tx.events["DeficitCovered"][0]["sharesBurned"] == burned
+    total_assets, total_shares = r.total_assets + event["amount"], r.total_supply_shares + burned
+    if "DeficitSocialized" in tx.events:
+        total_assets += tx.events["DeficitSocialized"][0]["amount"]
+    covered = min(outstanding, pm.to_assets_down(fee_shares, total_assets, total_shares))
+    assert event["coveredBy"] == fund and event["amount"] == covered > 0
+    assert burned == min(pm.to_shares_up(covered, total_assets, total_shares), fee_shares)
     assert p.pool.getUserShares(fund, dai)[0] == fee_shares - burned
-    assert p.pool.getReserveData(dai)[6] == r.total_supply_shares - burned
+    assert p.pool.deficit(dai) == 0
 
 
 def test_more_fee_shares_than_88_bits_are_credited_at_once(market, alice, liquidator, fund):

@@ -1,6 +1,8 @@
-"""Settling a deficit, protocol.md section 6: `settleDeficit` burns the fee receiver's supply shares
-first (the insurance fund pays), then writes the rest off against all suppliers, whose share price
-drops; `coverDeficit` lets anyone pay the deficit in the underlying."""
+"""Settling a deficit, protocol.md section 6: the fee receiver's supply shares pay first (the insurance
+fund), then the rest is written off against all suppliers, whose share price drops. v2: the
+liquidation that reports a deficit settles it at once, so no supplier escapes the loss by withdrawing
+first; `settleDeficit` settles what a paused reserve kept recorded, and `coverDeficit` lets anyone pay
+a recorded deficit in the underlying."""
 
 import brownie
 import pytest
@@ -13,14 +15,20 @@ E18 = 10**18
 
 @pytest.fixture
 def dai_deficit(market, alice, liquidator):
-    """Alice's only collateral (1 WETH) is seized for 2,500 DAI of debt: ~595 DAI of deficit."""
+    """Alice owes 2,000 USDC and 2,500 DAI against 1 WETH ($2,000). DAI is paused when her WETH is
+    seized for the USDC debt: the USDC write-off is settled by that liquidation, the 2,500 DAI stays
+    recorded as deficit until settleDeficit (section 6, v2). The owner then unpauses DAI."""
     p = market
+    dai = p.tokens["DAI"]
     p.pool.setLiquidationConfig(105 * 10**16, 7 * 10**17, 100_00, {"from": p.deployer})
-    open_position(p, alice, {"WETH": E18}, {"DAI": 2_500 * E18})
-    _tx, _exp = liquidate_and_check(p, p.tokens["WETH"], p.tokens["DAI"], alice, MAX, liquidator)
-    deficit = p.pool.deficit(p.tokens["DAI"])
-    # 2500 - 2000 / 1.05, the write-off rounded up
-    assert deficit == 2_500 * E18 - 1904761904761904761905 == 595238095238095238095
+    open_position(p, alice, {"WETH": E18}, {"USDC": 2_000 * 10**6, "DAI": 2_500 * E18})
+    p.pool.setReservePaused(dai, True, {"from": p.guardian})
+    tx = p.pool.liquidate(p.tokens["WETH"], p.tokens["USDC"], alice, MAX, False, {"from": liquidator})
+    assert {str(e["asset"]) for e in tx.events["DeficitReported"]} == {str(p.tokens["USDC"]), str(dai)}
+    assert p.pool.deficit(p.tokens["USDC"]) == 0, "settled by the liquidation"
+    p.pool.setReservePaused(dai, False, {"from": p.deployer})
+    deficit = p.pool.deficit(dai)
+    assert deficit == 2_500 * E18
     return deficit
 
 
@@ -135,9 +143,10 @@ def test_cover_deficit_takes_no_more_than_the_deficit(market, dai_deficit, bob):
     p = market
     dai = p.tokens["DAI"]
     p.mint_and_approve(bob, "DAI", 1_000 * E18)
-    tx = p.pool.coverDeficit(dai, 1_000 * E18, {"from": bob})
+    p.mint_and_approve(bob, "DAI", 2_000 * E18)
+    tx = p.pool.coverDeficit(dai, 3_000 * E18, {"from": bob})
     assert tx.return_value == dai_deficit
-    assert dai.balanceOf(bob) == 1_000 * E18 - dai_deficit
+    assert dai.balanceOf(bob) == 3_000 * E18 - dai_deficit
     assert p.pool.deficit(dai) == 0
     with brownie.reverts("NoDeficit: "):
         p.pool.coverDeficit(dai, 1, {"from": bob})
@@ -150,3 +159,22 @@ def test_cover_deficit_reverts_without_a_deficit(market, bob):
     p.mint_and_approve(bob, "DAI", 1_000 * E18)
     with brownie.reverts("NoDeficit: "):
         p.pool.coverDeficit(p.tokens["DAI"], 1_000 * E18, {"from": bob})
+
+
+def test_the_liquidation_that_reports_a_deficit_settles_it_at_once(market, alice, fund, liquidator):
+    """The fund's DAI shares pay first, in the liquidation's own transaction; the reserve keeps no
+    deficit."""
+    p = market
+    dai = p.tokens["DAI"]
+    p.supply(fund, "DAI", 10_000 * E18)
+    fund_shares = p.pool.getUserShares(fund, dai)[0]
+    p.pool.setLiquidationConfig(105 * 10**16, 7 * 10**17, 100_00, {"from": p.deployer})
+    open_position(p, alice, {"WETH": E18}, {"DAI": 2_500 * E18})
+    tx, exp = liquidate_and_check(p, p.tokens["WETH"], dai, alice, MAX, liquidator)
+    written_off = exp.remaining_debts[str(dai)]
+    assert written_off == 2_500 * E18 - 1904761904761904761905 == 595238095238095238095
+    covered = tx.events["DeficitCovered"][0]
+    assert (covered["asset"], covered["coveredBy"], covered["amount"]) == (dai, fund, written_off)
+    assert "DeficitSocialized" not in tx.events
+    assert p.pool.deficit(dai) == 0
+    assert p.pool.getUserShares(fund, dai)[0] == fund_shares - covered["sharesBurned"]

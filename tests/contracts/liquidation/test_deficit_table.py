@@ -96,17 +96,22 @@ def test_deficit_is_reported_iff_the_only_collateral_is_emptied_with_debt_left(
         assert reported == expected
         for event in tx.events["DeficitReported"]:
             assert event["user"] == alice
-        assert p.pool.deficit(dai) == expected.get(str(dai), 0)
-        assert p.pool.deficit(usdc) == expected.get(str(usdc), 0)
+        # v2: settled in the same call (the fund holds none of these reserves: all socialised).
+        assert p.pool.deficit(dai) == 0 and p.pool.deficit(usdc) == 0
+        socialized = {str(e["asset"]): e["amount"] for e in tx.events["DeficitSocialized"]}
+        assert socialized == expected
         assert p.pool.getUserAccountData(alice)[5] == 0, "every remaining debt written off"
         assert p.pool.getUserConfig(alice) & 0x5555 == 0, "no borrowing bit left"
     else:
         assert reported == {}
         assert p.pool.deficit(dai) == 0 and p.pool.deficit(usdc) == 0
     assert_no_zombie(p, alice)
-    # The deficit stays inside totalAddedAssets: suppliers' balances do not move.
-    assert p.pool.getUserPosition(supplier, dai)[0] == supplier_dai
-    assert p.pool.getUserPosition(supplier, usdc)[0] == supplier_usdc
+    # A written-off debt is in the share price at once: the supplier of each reserve it hit loses.
+    for token, before_ in ((dai, supplier_dai), (usdc, supplier_usdc)):
+        if str(token) in reported:
+            assert p.pool.getUserPosition(supplier, token)[0] < before_
+        else:
+            assert p.pool.getUserPosition(supplier, token)[0] == before_
 
 
 def test_supplies_that_are_not_active_collateral_do_not_prevent_a_deficit(market, alice,
@@ -122,12 +127,16 @@ def test_supplies_that_are_not_active_collateral_do_not_prevent_a_deficit(market
     assert account_state(p, alice).active_collaterals == [str(weth)]
     tx, exp = liquidate_and_check(p, weth, dai, alice, MAX, liquidator)
     assert exp.deficit
-    assert p.pool.deficit(dai) == 2_500 * E18 - tx.events["LiquidationCall"]["debtRepaid"]
+    repaid = tx.events["LiquidationCall"]["debtRepaid"]
+    assert tx.events["DeficitReported"][0]["amount"] == 2_500 * E18 - repaid
     assert p.pool.getUserShares(alice, dai)[0] > 0 and p.pool.getUserShares(alice, wbtc)[0] > 0
     assert p.pool.getUserAccountData(alice)[5] == 0
 
 
-def test_deficit_keeps_the_share_price_until_settled(market, alice, supplier, liquidator):
+def test_a_written_off_debt_is_in_the_share_price_from_the_reporting_transaction(
+    market, alice, supplier, liquidator
+):
+    """v2 section 6 (v1 kept the share price until settleDeficit, so a supplier could leave first)."""
     p = market
     weth, dai = p.tokens["WETH"], p.tokens["DAI"]
     open_position(p, alice, {"WETH": E18}, {"DAI": 2_500 * E18})
@@ -135,7 +144,9 @@ def test_deficit_keeps_the_share_price_until_settled(market, alice, supplier, li
     tx, _exp = liquidate_and_check(p, weth, dai, alice, MAX, liquidator)
     reserve_after = p.pool.getReserveData(dai)
     repaid = tx.events["LiquidationCall"]["debtRepaid"]
-    assert reserve_after[10] == 2_500 * E18 - repaid  # deficit
+    written_off = 2_500 * E18 - repaid
+    assert tx.events["DeficitSocialized"][0]["amount"] == written_off  # the fund holds no DAI
+    assert reserve_after[10] == 0  # deficit
     assert reserve_after[5] == reserve_before[5] + repaid  # cash
-    assert reserve_after[8] == reserve_before[8], "totalAddedAssets unchanged"
+    assert reserve_after[8] == reserve_before[8] - written_off, "totalAddedAssets fell by the loss"
     assert reserve_after[6] == reserve_before[6], "supply shares unchanged"

@@ -2,7 +2,7 @@
 and computes every amount with the borrow indexes accrued to its own block (both reserves, and
 every other reserve in the health factor), and `previewLiquidation` evaluated at that timestamp
 returns the same numbers. The accrued index is checked against the rate model of
-`keeper.protocol_math`."""
+`tests/reference/protocol_math.py`."""
 
 import pytest
 from brownie import web3

@@ -2,7 +2,7 @@
 does (health factor, bonus, debt repaid, collateral seized, to the liquidator, protocol fee,
 deficit flag) and reverts as it would. Random states (decimals, sizes, health factors, caps, extra
 collaterals and borrows, liquidation configurations) on a pool whose indexes and share prices have
-moved; the chain is compared with the `keeper.protocol_math` model to the wei."""
+moved; the chain is compared with the `tests/reference/protocol_math.py` model to the wei."""
 
 import brownie
 import pytest

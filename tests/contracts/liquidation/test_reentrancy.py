@@ -31,6 +31,7 @@ def hook_market(market, supplier, liquidator, carol):
     attacker = ReentrantAttacker.deploy(p.pool, {"from": p.deployer})
     p.mint_and_approve(carol, "HOOK", 10 * E18)
     p.pool.supply(token, 10 * E18, attacker, {"from": carol})
+    attacker.enableCollateral(token, {"from": carol})  # a supply on its behalf is not collateral by itself
     return p, attacker
 
 

@@ -156,9 +156,9 @@ def test_zero_collateral_factor_reserve_is_not_collateral(positions, alice, liqu
     weth, dai, usdc = p.tokens["WETH"], p.tokens["DAI"], p.tokens["USDC"]
     p.supply(alice, "USDC", 10 * 10**6)
     assert p.pool.getUserPosition(alice, usdc)[2] is True
-    set_config(p, "USDC", collateral_factor=0, max_bonus=104_00)
-    assert_liquidation_reverts(p, usdc, dai, alice, MAX, liquidator,
-                               "ReserveNotEnabledAsCollateral: ")
+    # v2: governance cannot take a supplied reserve's collateral factor to 0 (offboarding lowers maxLtv).
+    with brownie.reverts(revert_pattern=r"CollateralFactorInUse: .*"):
+        set_config(p, "USDC", collateral_factor=0, max_bonus=104_00)
     # DAI never had a collateral factor.
     p.supply(alice, "DAI", 10 * E18)
     assert_liquidation_reverts(p, dai, dai, alice, MAX, liquidator,
@@ -203,7 +203,7 @@ def test_the_whole_order_one_rule_at_a_time(market, erin, liquidator, guardian, 
     attempt(weth, erin, 0, True)                  # the user himself
     attempt(weth, liquidator, 0, True)            # debtToCover 0
     attempt(weth, liquidator, 1, True)            # WETH paused
-    p.pool.setReservePaused(weth, False, {"from": guardian})
+    p.pool.setReservePaused(weth, False, {"from": p.deployer})
     attempt(weth, liquidator, 1, True)            # erin has no WETH
     p.supply(erin, "WETH", E18)
     p.pool.setUsingAsCollateral(weth, False, {"from": erin})

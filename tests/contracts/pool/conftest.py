@@ -41,6 +41,8 @@ def reconfigure(protocol):
         current = protocol.pool.getReserveData(token).dict()["config"]
         unknown = set(changes) - set(CONFIG_FIELDS)
         assert not unknown, f"not ReserveConfig fields: {unknown}"
+        if "collateralFactor" in changes and "maxLtv" not in changes:
+            changes["maxLtv"] = changes["collateralFactor"]  # the helpers' default: borrow at the same line
         current.update(changes)
         config = tuple(current[field] for field in CONFIG_FIELDS)
         return protocol.pool.updateReserveConfig(token, config, owner)

@@ -42,7 +42,9 @@ def test_the_owner_may_pause_and_unpause_a_reserve(pool, deployer, tokens):
     assert pool.getReserveData(weth).dict()["config"]["paused"] is False
 
 
-def test_the_guardian_may_pause_and_unpause_a_reserve(pool, guardian, tokens):
+def test_the_guardian_may_pause_but_only_the_owner_unpauses(pool, guardian, deployer, tokens):
+    """v1 let the guardian lift a pause the owner set; v2: the guardian may pause, only the owner
+    unpauses."""
     usdc = tokens["USDC"]
     tx = pool.setReservePaused(usdc, True, {"from": guardian})
     assert dict(tx.events["ReservePausedSet"]) == {
@@ -51,7 +53,9 @@ def test_the_guardian_may_pause_and_unpause_a_reserve(pool, guardian, tokens):
         "by": guardian.address,
     }
     assert pool.getReserveData(usdc).dict()["config"]["paused"] is True
-    pool.setReservePaused(usdc, False, {"from": guardian})
+    with brownie.reverts(f"OnlyOwnerCanUnpause: {guardian.address.lower()}"):
+        pool.setReservePaused(usdc, False, {"from": guardian})
+    pool.setReservePaused(usdc, False, {"from": deployer})
     assert pool.getReserveData(usdc).dict()["config"]["paused"] is False
 
 

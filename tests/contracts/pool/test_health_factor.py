@@ -1,5 +1,5 @@
 """The health factor and getUserAccountData (protocol.md section 3), against the formula computed in
-Python with keeper.protocol_math, to the wei:
+Python with tests/reference/protocol_math, to the wei:
 
     weighted            = sum(CF * toValue(sharesToAssetsDown(shares), decimals, price))
     healthFactor        = floor(weighted * 1e14 * 1e27 / totalDebtValueRay)
@@ -7,6 +7,7 @@ Python with keeper.protocol_math, to the wei:
     totalDebtValue      = ceil(totalDebtValueRay / 1e27)
 """
 
+import brownie
 import pytest
 from brownie import chain
 
@@ -106,14 +107,16 @@ def test_an_empty_account_reads_zeros_and_max_health_factor(liquidity, carol):
     assert tuple(liquidity.pool.getUserAccountData(carol)) == (0, 0, MAX, 0, 0, 0)
 
 
-def test_setting_a_collateral_factor_to_zero_stops_the_reserve_counting_as_collateral(
+def test_lowering_a_collateral_factor_lowers_what_the_reserve_counts_but_never_to_zero_while_supplied(
     spread_account, alice, reconfigure
 ):
+    """v2: a supplied reserve's collateral factor cannot reach 0 (offboarding lowers maxLtv to 0)."""
     p = spread_account
-    reconfigure("WBTC", collateralFactor=0)
+    with brownie.reverts(revert_pattern=r"CollateralFactorInUse: .*"):
+        reconfigure("WBTC", collateralFactor=0)
+    reconfigure("WBTC", collateralFactor=1)
     default = {s: p.feeds[s].latestAnswer() for s in DECIMALS}
-    expected = expected_account(SUPPLIED, BORROWED, default, cf={**CF, "WBTC": 0})
-    assert expected[4] == 2
+    expected = expected_account(SUPPLIED, BORROWED, default, cf={**CF, "WBTC": 1})
     assert tuple(p.pool.getUserAccountData(alice)) == expected
 
 

@@ -2,7 +2,7 @@
 withdrawing rounds the shares burned up, borrowing rounds drawn shares up and repaying rounds the
 shares removed down, at any share price. Property tests draw the reserve's history (its first
 supply, how much of it is borrowed, how long interest runs) and the user's amounts, then compare
-the pool with keeper.protocol_math to the wei.
+the pool with tests/reference/protocol_math to the wei.
 
 Each example pins the timestamp of the transaction under test (Anvil's
 evm_setNextBlockTimestamp), so the model knows the exact index the pool will accrue to."""
@@ -43,6 +43,7 @@ def config(symbol: str) -> tuple:
         RATES["slope1"],
         RATES["slope2"],
         RATES["optimal"],
+        cf,  # maxLtv
     )
 
 

@@ -96,11 +96,12 @@ def test_supply_on_behalf_credits_the_beneficiary_and_charges_the_caller(protoco
 
     assert tx.events["Supply"]["caller"] == alice
     assert tx.events["Supply"]["onBehalfOf"] == bob
-    assert tx.events["CollateralToggled"]["user"] == bob
+    # v2: a supply on someone else's behalf does not enable collateral.
+    assert "CollateralToggled" not in tx.events
+    assert pool.getUserPosition(bob, weth)[2] is False
     assert weth.balanceOf(alice) == 0
     assert tuple(pool.getUserShares(bob, weth)) == (2 * 10**18, 0)
     assert tuple(pool.getUserShares(alice, weth)) == (0, 0)
-    assert pool.getUserPosition(bob, weth)[2] is True
 
 
 def test_supplying_zero_reverts_invalid_amount(protocol, alice):
