@@ -33,7 +33,6 @@ from scripts.deployer import (
     default_plan,
     deploy,
     plan_from_file,
-    write_deployment,
 )
 
 
@@ -59,7 +58,7 @@ def main() -> None:
         deployment = deploy(web3, deploying_sender(name), plan, network=name)
     except (ConfigError, DeployError) as exc:
         raise SystemExit(f"deploy: {exc}") from None
-    path = write_deployment(deployment, out)
+    path = deployment.write(out).path
     logging.getLogger("deploy").info(
         "pool %s oracle %s lens %s on chain %d from block %d -> %s",
         deployment.pool,
