@@ -1,7 +1,8 @@
-"""The deploy script as its users run it: `python scripts/deploy.py [--network NAME | --rpc-url URL]`
-(and `brownie run scripts/deploy.py`) in a child process, against real nodes, with Brownie's user
-configuration in a temporary HOME so the tests neither read nor change the developer's ~/.brownie and
-never use the fixed ports 8545, 8546 and 8555."""
+"""The scripts as their users run them: `python scripts/deploy.py [--network NAME | --rpc-url URL]`
+(and `brownie run scripts/deploy.py`), `python scripts/devnet.py`, `make test-contracts` and the
+README's Brownie example, in child processes against real nodes, with Brownie's user configuration
+in a temporary HOME so the tests neither read nor change the developer's ~/.brownie and never use
+the fixed ports 8545, 8546 and 8555."""
 
 from __future__ import annotations
 
