@@ -24,12 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from devnet import AnvilNode, Devnet
-
-from keeper import __version__
-from keeper.contracts import ABI_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
+# The keeper tests' devnet helpers. No conftest.py here: the keeper tests import theirs as the
+# module `conftest`, which a conftest of this folder, collected later, would replace.
+sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "tests" / "keeper")) if p not in sys.path]
+
+from devnet import AnvilNode, Devnet  # noqa: E402
+
+from keeper import __version__  # noqa: E402
+from keeper.contracts import ABI_NAMES  # noqa: E402
+
 BUILD_TIMEOUT_SECONDS = 300
 
 
