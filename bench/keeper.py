@@ -4,7 +4,7 @@
     python bench/keeper.py --only sweep         # or crash_50, crash_1000
     python bench/keeper.py --block-time 2 --gas-limit 30000000
 
-- **sweep**: 10,000 borrowers (seeded in bulk, see `bench/population.py`); the time and the RPC calls
+- **sweep**: 10,000 borrowers (seeded in bulk, see `scripts/population.py`); the time and the RPC calls
   the keeper's own `PoolReader.health_factors` takes to read the health factor of the first 1,000
   and of all 10,000 at the head block through `LiquidationLens`, as its full sweep does. Median of
   several runs; every figure is checked against `getUserAccountData` on a sample.
@@ -45,16 +45,16 @@ if str(ROOT) not in sys.path:
 
 from web3 import HTTPProvider, Web3  # noqa: E402
 
-from bench.population import Position, Rpc, Seeder, borrower_address  # noqa: E402
 from keeper.contracts import Contracts  # noqa: E402
 from keeper.deployment import load_deployment  # noqa: E402
 from keeper.pool_reader import PoolReader  # noqa: E402
 from keeper.report import percentile  # noqa: E402
 from keeper.rpc_batch import RpcCounter  # noqa: E402
 from keeper.store import Store  # noqa: E402
-from scripts.deployer import Sender, contract, default_plan, deploy, write_deployment  # noqa: E402
+from scripts.deployer import Sender, contract, default_plan, deploy  # noqa: E402
 from scripts.devnode import AnvilNode, dev_key  # noqa: E402
 from scripts.keeper_process import KeeperProcess  # noqa: E402
+from scripts.population import Position, Seeder, Sizing, borrower_address, seeding_web3  # noqa: E402
 
 log = logging.getLogger("bench.keeper")
 
@@ -101,9 +101,8 @@ class Chain:
     w3: Web3
     deployment_path: Path
     seeder: Seeder
+    sizing: Sizing
     tokens: dict[str, str]
-    decimals: dict[str, int]
-    collateral_factors: dict[str, float]
     feeds: dict[str, str]
     lens: str
     pool: str
@@ -114,24 +113,16 @@ class Chain:
         node.start()
         try:
             w3 = node.web3()
-            deployment = deploy(w3, Sender(w3, address=w3.eth.accounts[0]), default_plan(), network="bench")
-            path = write_deployment(deployment, workdir / "deployments")
-            assets = deployment.assets
-            seeder = Seeder(
-                Rpc(node.url),
-                deployment.pool,
-                {s: a["address"] for s, a in assets.items()},
-                w3.eth.accounts[SUPPLIER_INDEX],
-            )
+            deployer = Sender(w3, address=w3.eth.accounts[0])
+            deployment = deploy(w3, deployer, default_plan(), network="bench").write(workdir / "deployments")
             return cls(
                 node=node,
                 w3=w3,
-                deployment_path=path,
-                seeder=seeder,
-                tokens={s: a["address"] for s, a in assets.items()},
-                decimals={s: a["decimals"] for s, a in assets.items()},
-                collateral_factors={s: a["config"]["collateral_factor"] / 1e4 for s, a in assets.items()},
-                feeds={s: a["feed"] for s, a in assets.items()},
+                deployment_path=deployment.path,
+                seeder=Seeder(seeding_web3(node.url), deployment, w3.eth.accounts[SUPPLIER_INDEX]),
+                sizing=Sizing.of(deployment, PRICES),
+                tokens={a.symbol: a.address for a in deployment.assets},
+                feeds={a.symbol: a.feed for a in deployment.assets},
                 lens=deployment.lens,
                 pool=deployment.pool,
             )
@@ -139,32 +130,16 @@ class Chain:
             node.stop()
             raise
 
-    def units(self, symbol: str, usd: float) -> int:
-        return int(usd / PRICES[symbol] * 10 ** self.decimals[symbol])
-
     def position(
         self, borrower: str, collateral: str, collateral_usd: float, debt: str, hf: float
     ) -> Position:
-        debt_usd = collateral_usd * self.collateral_factors[collateral] / hf
-        return Position(
-            borrower, collateral, self.units(collateral, collateral_usd), debt, self.units(debt, debt_usd)
-        )
+        return self.sizing.position(borrower, collateral, collateral_usd, debt, hf)
 
     def fund(self, positions: Sequence[Position], keeper: str | None = None) -> None:
         """Mints the supplier every collateral plus debt liquidity (and the keeper debt tokens)."""
-        need: dict[str, int] = {}
-        for p in positions:
-            need[p.collateral] = need.get(p.collateral, 0) + p.collateral_amount
-        liquidity = {s: self.units(s, 2e9) for s in ("USDC", "DAI")}
-        self.seeder.fund_supplier({s: need.get(s, 0) + liquidity.get(s, 0) for s in self.tokens})
-        self.seeder.supply_liquidity(liquidity)
+        self.seeder.provide(positions, {s: self.sizing.units(s, 2e9) for s in ("USDC", "DAI")})
         if keeper is not None:
-            owner = self.w3.eth.accounts[0]
-            for symbol in ("USDC", "DAI"):
-                token = contract(self.w3, "MockERC20", self.tokens[symbol])
-                Sender(self.w3, address=owner).transact(
-                    token.functions.mint(keeper, self.units(symbol, 500_000_000))
-                )
+            self.seeder.mint(keeper, {s: self.sizing.units(s, 500_000_000) for s in ("USDC", "DAI")})
 
     def interval_mining(self, seconds: int) -> None:
         self.w3.provider.make_request("evm_setAutomine", [False])

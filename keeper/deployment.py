@@ -1,9 +1,11 @@
-"""Reads `deployments/<chainId>.json`, written by `scripts/deploy.py`."""
+"""The deployment file `deployments/<chainId>.json`: one typed record, written by the deploy recipe
+(`scripts/deployer.py`) with `Deployment.write` and read by the keeper with `load_deployment`."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +16,33 @@ from keeper.errors import DeploymentError
 
 @dataclass(frozen=True)
 class AssetInfo:
+    """One listed reserve: its token, its price feed, whether the deploy created them as mocks, and
+    the reserve configuration it was listed with (ReserveConfig field name -> value)."""
+
     symbol: str
     address: str
     decimals: int
     feed: str
+    mock_token: bool = False
+    mock_feed: bool = False
+    config: Mapping[str, int | bool] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file's entry for this asset (the symbol is its key)."""
+        return {
+            "address": self.address,
+            "decimals": self.decimals,
+            "feed": self.feed,
+            "mock_token": self.mock_token,
+            "mock_feed": self.mock_feed,
+            "config": dict(self.config),
+        }
 
 
 @dataclass(frozen=True)
 class Deployment:
+    """What `deployments/<chainId>.json` holds; `path` is the file it was read from or written to."""
+
     chain_id: int
     pool: str
     oracle: str
@@ -30,13 +51,11 @@ class Deployment:
     deploy_block: int
     assets: tuple[AssetInfo, ...]
     native_price_asset: str | None
-    path: Path
-
-    def asset_by_address(self, address: str) -> AssetInfo:
-        for asset in self.assets:
-            if asset.address == address:
-                return asset
-        raise KeyError(address)
+    path: Path | None = None
+    network: str = ""
+    deploy_block_hash: str = ""
+    deployer: str = ""
+    liquidation_config: Mapping[str, int] = field(default_factory=dict)
 
     def asset_by_symbol(self, symbol: str) -> AssetInfo:
         for asset in self.assets:
@@ -48,6 +67,33 @@ class Deployment:
     def feeds(self) -> dict[str, AssetInfo]:
         """Feed address -> the asset it prices."""
         return {asset.feed: asset for asset in self.assets}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file's JSON object (everything but `path`)."""
+        return {
+            "chain_id": self.chain_id,
+            "network": self.network,
+            "deploy_block": self.deploy_block,
+            "deploy_block_hash": self.deploy_block_hash,
+            "deployer": self.deployer,
+            "pool": self.pool,
+            "oracle": self.oracle,
+            "lens": self.lens,
+            "fee_receiver": self.fee_receiver,
+            "native_price_asset": self.native_price_asset,
+            "assets": {asset.symbol: asset.to_dict() for asset in self.assets},
+            "liquidation_config": dict(self.liquidation_config),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def write(self, directory: Path) -> Deployment:
+        """Writes `<directory>/<chainId>.json`; the same deployment with `path` set to that file."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.chain_id}.json"
+        path.write_text(self.to_json())
+        return replace(self, path=path)
 
 
 def _address(raw: Any, what: str, path: Path) -> str:
@@ -62,11 +108,27 @@ def _int(raw: Any, what: str, path: Path) -> int:
     return raw
 
 
+def _mapping(raw: Any, what: str, path: Path) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise DeploymentError(f"deployment file {path}: {what} must be an object")
+    return dict(raw)
+
+
+def _text(raw: Any, what: str, path: Path) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise DeploymentError(f"deployment file {path}: {what} must be a string")
+    return raw
+
+
 def load_deployment(path: Path) -> Deployment:
     """Parses and checks a deployment file; every problem becomes one `DeploymentError` sentence."""
     if not path.is_file():
         raise DeploymentError(
-            f"deployment file {path} not found: deploy with `brownie run scripts/deploy.py` "
+            f"deployment file {path} not found: deploy with `python scripts/deploy.py` "
             "or pass --deployment"
         )
     try:
@@ -91,6 +153,9 @@ def load_deployment(path: Path) -> Deployment:
                 address=_address(info.get("address"), f"assets.{symbol}.address", path),
                 decimals=_int(info.get("decimals"), f"assets.{symbol}.decimals", path),
                 feed=_address(info.get("feed"), f"assets.{symbol}.feed", path),
+                mock_token=bool(info.get("mock_token", False)),
+                mock_feed=bool(info.get("mock_feed", False)),
+                config=_mapping(info.get("config"), f"assets.{symbol}.config", path),
             )
         )
     native = raw.get("native_price_asset")
@@ -108,4 +173,8 @@ def load_deployment(path: Path) -> Deployment:
         assets=tuple(assets),
         native_price_asset=native,
         path=path,
+        network=_text(raw.get("network"), "network", path),
+        deploy_block_hash=_text(raw.get("deploy_block_hash"), "deploy_block_hash", path),
+        deployer=_text(raw.get("deployer"), "deployer", path),
+        liquidation_config=_mapping(raw.get("liquidation_config"), "liquidation_config", path),
     )

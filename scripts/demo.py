@@ -32,11 +32,13 @@ if str(ROOT) not in sys.path:
 
 from web3 import Web3  # noqa: E402
 
+from keeper.deployment import Deployment  # noqa: E402
 from keeper.report import hf_distribution_chart, price_path_chart, summarize, write_records_report  # noqa: E402
 from keeper.store import Store  # noqa: E402
-from scripts.deployer import Sender, contract, default_plan, deploy, write_deployment  # noqa: E402
+from scripts.deployer import Sender, contract, default_plan, deploy  # noqa: E402
 from scripts.devnode import AnvilNode, dev_key  # noqa: E402
 from scripts.keeper_process import KeeperProcess  # noqa: E402
+from scripts.population import Seeder, Sizing, seeding_web3  # noqa: E402
 
 log = logging.getLogger("demo")
 
@@ -47,6 +49,7 @@ SUPPLIER_INDEX = 2
 FIRST_BORROWER = 3
 COLLATERAL_CHOICES = (("WETH", 0.45), ("WBTC", 0.35), ("USDC", 0.20))
 CRASH = {"WETH": 0.40, "WBTC": 0.35}  # peak-to-trough fall over the crash
+SUPPLIER_LIQUIDITY = (("USDC", 60_000_000), ("DAI", 60_000_000), ("WETH", 5_000))  # tokens
 
 
 @dataclass(frozen=True)
@@ -95,25 +98,18 @@ def crash_path(rng: random.Random, start: dict[str, float], blocks: int = 30) ->
 class Chain:
     """Transactions from Anvil's unlocked accounts, without waiting for each receipt."""
 
-    def __init__(self, w3: Web3, deployment: Any):
+    def __init__(self, w3: Web3, url: str, deployment: Deployment):
         self.w3 = w3
+        self.url = url
         self.deployment = deployment
         self.pool = contract(w3, "LendingPool", deployment.pool)
         self.lens = contract(w3, "LiquidationLens", deployment.lens)
-        self.tokens = {s: contract(w3, "MockERC20", a["address"]) for s, a in deployment.assets.items()}
-        self.feeds = {s: contract(w3, "MockPriceFeed", a["feed"]) for s, a in deployment.assets.items()}
-        self.decimals = {s: a["decimals"] for s, a in deployment.assets.items()}
-        self.last_hash: Any = None
+        self.tokens = {a.symbol: contract(w3, "MockERC20", a.address) for a in deployment.assets}
+        self.feeds = {a.symbol: contract(w3, "MockPriceFeed", a.feed) for a in deployment.assets}
+        self.decimals = {a.symbol: a.decimals for a in deployment.assets}
 
     def send(self, sender: str, fn: Any, gas: int = 600_000) -> Any:
-        self.last_hash = fn.transact({"from": sender, "gas": gas})
-        return self.last_hash
-
-    def settle(self) -> None:
-        if self.last_hash is not None:
-            receipt = self.w3.eth.wait_for_transaction_receipt(self.last_hash, timeout=120)
-            if receipt["status"] != 1:
-                raise RuntimeError(f"seeding transaction {self.last_hash.hex()} reverted")
+        return fn.transact({"from": sender, "gas": gas})
 
     def units(self, symbol: str, amount: float) -> int:
         return int(amount * 10 ** self.decimals[symbol])
@@ -127,38 +123,20 @@ class Chain:
 
 
 def seed(chain: Chain, plans: list[BorrowerPlan], prices: dict[str, float]) -> list[str]:
-    w3 = chain.w3
-    accounts = w3.eth.accounts
-    supplier = accounts[SUPPLIER_INDEX]
-    for symbol, amount in (("USDC", 60_000_000), ("DAI", 60_000_000), ("WETH", 5_000)):
-        chain.send(supplier, chain.tokens[symbol].functions.mint(supplier, chain.units(symbol, amount)))
-        chain.send(supplier, chain.tokens[symbol].functions.approve(chain.pool.address, MAX_UINT))
-        chain.send(
-            supplier,
-            chain.pool.functions.supply(chain.tokens[symbol].address, chain.units(symbol, amount), supplier),
-        )
-    keeper = accounts[KEEPER_INDEX]
-    for symbol in ("USDC", "DAI"):
-        chain.send(supplier, chain.tokens[symbol].functions.mint(keeper, chain.units(symbol, 30_000_000)))
-    cfs = {s: a["config"]["collateral_factor"] / 1e4 for s, a in chain.deployment.assets.items()}
-    users = []
-    for n, plan in enumerate(plans, 1):
-        user = accounts[plan.index]
-        coll = chain.tokens[plan.collateral]
-        amount = chain.units(plan.collateral, plan.collateral_usd / prices[plan.collateral])
-        debt_usd = plan.collateral_usd * cfs[plan.collateral] / plan.health_factor
-        chain.send(user, coll.functions.mint(user, amount))
-        chain.send(user, coll.functions.approve(chain.pool.address, MAX_UINT))
-        chain.send(user, chain.pool.functions.supply(coll.address, amount, user))
-        chain.send(
-            user,
-            chain.pool.functions.borrow(chain.tokens[plan.debt].address, chain.units(plan.debt, debt_usd)),
-        )
-        users.append(user)
-        if n % 100 == 0:
-            log.info("seeded %d/%d borrowers", n, len(plans))
-    chain.settle()
-    return users
+    """The planned positions through the shared seeder (`scripts/population.py`): the supplier's
+    liquidity, the keeper's debt tokens, then every borrower's collateral and borrow."""
+    accounts = chain.w3.eth.accounts
+    sizing = Sizing.of(chain.deployment, prices)
+    positions = [
+        sizing.position(accounts[p.index], p.collateral, p.collateral_usd, p.debt, p.health_factor)
+        for p in plans
+    ]
+    seeder = Seeder(seeding_web3(chain.url), chain.deployment, accounts[SUPPLIER_INDEX])
+    liquidity = {s: chain.units(s, a) for s, a in SUPPLIER_LIQUIDITY}
+    seeder.provide(positions, liquidity)
+    seeder.mint(accounts[KEEPER_INDEX], {s: chain.units(s, 30_000_000) for s in ("USDC", "DAI")})
+    seeder.seed(positions)
+    return [p.borrower for p in positions]
 
 
 def wait_for_block(w3: Web3, after: int, timeout: float = 30) -> int:
@@ -183,9 +161,9 @@ def run(args: argparse.Namespace) -> int:
         w3 = node.web3()
         log.info("anvil on %s (%d accounts)", node.url, FIRST_BORROWER + args.borrowers)
         sender = Sender(w3, address=w3.eth.accounts[0])
-        deployment = deploy(w3, sender, default_plan(), network="demo")
-        path = write_deployment(deployment, out / "deployments")
-        chain = Chain(w3, deployment)
+        deployment = deploy(w3, sender, default_plan(), network="demo").write(out / "deployments")
+        path = deployment.path
+        chain = Chain(w3, node.url, deployment)
         prices = {s: chain.feeds[s].functions.latestAnswer().call() / 1e8 for s in chain.feeds}
         log.info(
             "deployed pool %s; seeding %d borrowers (seed %d)", deployment.pool, args.borrowers, args.seed
@@ -341,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s demo: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("scripts.deployer").setLevel(logging.WARNING)
+    logging.getLogger("scripts.population").setLevel(logging.WARNING)
     try:
         return run(args)
     except KeyboardInterrupt:

@@ -1,21 +1,25 @@
-"""Deploys the liqengine protocol with web3.py from Brownie's build artifacts, and writes the
-deployment file `deployments/<chainId>.json` that the keeper reads.
+"""Deploys the liqengine protocol with web3.py from Brownie's build artifacts, and returns the
+`keeper.deployment.Deployment` that `Deployment.write` stores as `deployments/<chainId>.json`, the
+file the keeper reads.
 
-Used by `scripts/deploy.py` (through Brownie's connection and accounts), by the demo and by the
-keeper's integration tests (with their own node and key), so there is one deployment recipe.
+Used by `scripts/deploy.py` (through Brownie's connection and accounts, or any node by URL), by the
+demo, the benchmarks and the keeper's integration tests (with their own node and key), so there is
+one deployment recipe.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+
+from keeper.deployment import AssetInfo, Deployment
 
 log = logging.getLogger(__name__)
 
@@ -184,32 +188,11 @@ class Sender:
         factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         receipt = self._send(factory.constructor(*args).build_transaction({"from": self.address}))
         address = receipt["contractAddress"]
-        log.info("deployed %s at %s (gas %d)", name, address, receipt["gasUsed"])
+        log.debug("deployed %s at %s (gas %d)", name, address, receipt["gasUsed"])
         return self.w3.eth.contract(address=address, abi=artifact["abi"]), receipt
 
     def transact(self, fn: Any) -> dict[str, Any]:
         return self._send(fn.build_transaction({"from": self.address}))
-
-
-@dataclass
-class Deployment:
-    """What `deployments/<chainId>.json` holds."""
-
-    chain_id: int
-    network: str
-    deploy_block: int
-    deploy_block_hash: str
-    deployer: str
-    pool: str
-    oracle: str
-    lens: str
-    fee_receiver: str
-    native_price_asset: str | None
-    assets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    liquidation_config: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
 
 def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "development") -> Deployment:
@@ -225,7 +208,7 @@ def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "devel
     lens = sender.deploy("LiquidationLens", pool.address)
     deploy_block = w3.eth.get_block(pool_receipt["blockNumber"])
 
-    assets: dict[str, dict[str, Any]] = {}
+    assets: list[AssetInfo] = []
     for asset in plan.assets:
         mock_token = asset.token is None
         token_address = (
@@ -235,14 +218,17 @@ def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "devel
         feed_address = asset.feed or sender.deploy("MockPriceFeed", 8, asset.price).address
         sender.transact(oracle.functions.setFeed(token_address, feed_address, asset.price_max_age))
         sender.transact(pool.functions.addReserve(token_address, asset.config_tuple()))
-        assets[asset.symbol] = {
-            "address": Web3.to_checksum_address(token_address),
-            "decimals": asset.decimals,
-            "feed": Web3.to_checksum_address(feed_address),
-            "mock_token": mock_token,
-            "mock_feed": mock_feed,
-            "config": dict(zip(_CONFIG_FIELDS, asset.config_tuple(), strict=True)),
-        }
+        assets.append(
+            AssetInfo(
+                symbol=asset.symbol,
+                address=Web3.to_checksum_address(token_address),
+                decimals=asset.decimals,
+                feed=Web3.to_checksum_address(feed_address),
+                mock_token=mock_token,
+                mock_feed=mock_feed,
+                config=dict(zip(_CONFIG_FIELDS, asset.config_tuple(), strict=True)),
+            )
+        )
     sender.transact(
         pool.functions.setLiquidationConfig(
             plan.target_health_factor,
@@ -261,7 +247,7 @@ def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "devel
         lens=lens.address,
         fee_receiver=fee_receiver,
         native_price_asset=plan.native_price_asset,
-        assets=assets,
+        assets=tuple(assets),
         liquidation_config={
             "target_health_factor": plan.target_health_factor,
             "health_factor_for_max_bonus": plan.health_factor_for_max_bonus,
@@ -283,13 +269,6 @@ _CONFIG_FIELDS = (
     "optimal_utilization",
     "max_ltv",
 )
-
-
-def write_deployment(deployment: Deployment, directory: Path = DEPLOYMENTS_DIR) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{deployment.chain_id}.json"
-    path.write_text(deployment.to_json())
-    return path
 
 
 def contract(w3: Web3, name: str, address: str) -> Contract:

@@ -1,6 +1,6 @@
-"""`scripts/deploy.py` runs unchanged on Brownie's Anvil, on Ganache 7 and on a live network with a key,
-uses existing tokens and feeds where a plan names them, writes the deployment file the keeper reads,
-and turns every bad input into one line before it sends anything."""
+"""`scripts/deploy.py` runs unchanged on Brownie's Anvil, on Ganache 7 and on a live network with the
+deployer's key, uses existing tokens and feeds where a plan names them, writes the deployment file the
+keeper reads, and turns every bad input into one line before it sends anything."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_a_live_network_deploys_with_the_key_and_keeps_the_planned_tokens_and_fe
     result = brownie_user.deploy(
         "--network",
         live_network,
-        PRIVATE_KEY=key,
+        DEPLOYER_PRIVATE_KEY=key,
         DEPLOY_PLAN=plan_file(tmp_path, plan),
         DEPLOYMENTS_DIR=str(tmp_path),
     )
@@ -147,7 +147,7 @@ def refuses(brownie_user, live_node, live_network, tmp_path):
     what it printed."""
 
     def check(sentence: str, **env: str) -> str:
-        env = {"PRIVATE_KEY": dev_key(DEPLOYER_INDEX), "DEPLOYMENTS_DIR": str(tmp_path), **env}
+        env = {"DEPLOYER_PRIVATE_KEY": dev_key(DEPLOYER_INDEX), "DEPLOYMENTS_DIR": str(tmp_path), **env}
         w3 = live_node.web3()
         block = w3.eth.block_number
 
@@ -163,20 +163,22 @@ def refuses(brownie_user, live_node, live_network, tmp_path):
 
 def test_a_live_network_without_a_key_is_refused(refuses, live_network):
     refuses(
-        f"network {live_network} is not a development network: set PRIVATE_KEY (environment or .env)",
-        PRIVATE_KEY="",
+        f"network {live_network} is not a development network: "
+        "set DEPLOYER_PRIVATE_KEY (environment or .env)",
+        DEPLOYER_PRIVATE_KEY="",
     )
 
 
 def test_a_malformed_key_is_refused_without_repeating_it(refuses):
-    sentence = "PRIVATE_KEY must be 32 bytes of hex (64 hex digits, 0x optional)"
-    output = refuses(sentence, PRIVATE_KEY="0x1234abcd")
+    sentence = "DEPLOYER_PRIVATE_KEY must be 32 bytes of hex (64 hex digits, 0x optional)"
+    output = refuses(sentence, DEPLOYER_PRIVATE_KEY="0x1234abcd")
     assert "1234abcd" not in output
 
 
 def test_a_key_without_eth_is_refused(refuses):
     pauper = Account.create()
-    refuses(f"the deployer {pauper.address} has no ETH on chain 31337", PRIVATE_KEY=pauper.key.to_0x_hex())
+    key = pauper.key.to_0x_hex()
+    refuses(f"the deployer {pauper.address} has no ETH on chain 31337", DEPLOYER_PRIVATE_KEY=key)
 
 
 def test_a_missing_plan_is_refused(refuses, tmp_path):

@@ -9,7 +9,8 @@ from typing import Any
 
 from web3 import Web3
 
-from scripts.deployer import Deployment, Sender, contract, default_plan, deploy, write_deployment
+from keeper.deployment import Deployment
+from scripts.deployer import Sender, contract, default_plan, deploy
 from scripts.devnode import AnvilNode, GanacheNode, dev_key, free_port  # noqa: F401 - re-exported
 
 MAX_UINT = 2**256 - 1
@@ -29,22 +30,21 @@ class Devnet:
     def create(cls, node: AnvilNode, directory: Path) -> Devnet:
         w3 = node.web3()
         owner = Sender(w3, address=w3.eth.accounts[0])
-        deployment = deploy(w3, owner, default_plan(), network="anvil-test")
-        path = write_deployment(deployment, directory)
-        return cls(w3=w3, deployment=deployment, deployment_path=path, owner=owner)
+        deployment = deploy(w3, owner, default_plan(), network="anvil-test").write(directory)
+        return cls(w3=w3, deployment=deployment, deployment_path=deployment.path, owner=owner)
 
     def token(self, symbol: str) -> Any:
-        return contract(self.w3, "MockERC20", self.deployment.assets[symbol]["address"])
+        return contract(self.w3, "MockERC20", self.deployment.asset_by_symbol(symbol).address)
 
     def feed(self, symbol: str) -> Any:
-        return contract(self.w3, "MockPriceFeed", self.deployment.assets[symbol]["feed"])
+        return contract(self.w3, "MockPriceFeed", self.deployment.asset_by_symbol(symbol).feed)
 
     @property
     def pool(self) -> Any:
         return contract(self.w3, "LendingPool", self.deployment.pool)
 
     def units(self, symbol: str, amount: float) -> int:
-        return round(amount * 10 ** self.deployment.assets[symbol]["decimals"])
+        return round(amount * 10 ** self.deployment.asset_by_symbol(symbol).decimals)
 
     def sender(self, address: str) -> Sender:
         return Sender(self.w3, address=address)
