@@ -81,10 +81,12 @@ class DeploymentPlan:
 
 
 DEVNET_ASSETS: tuple[AssetPlan, ...] = (
-    AssetPlan("WETH", 18, 2_000 * 10**8, 80_00, 105_00),
-    AssetPlan("WBTC", 8, 60_000 * 10**8, 75_00, 108_00),
-    AssetPlan("USDC", 6, 1 * 10**8, 85_00, 104_00, slope_below_optimal=500),
-    AssetPlan("DAI", 18, 1 * 10**8, 80_00, 104_00, slope_below_optimal=500),
+    # Borrowing stops five points below the liquidation threshold (Aave V3 keeps a similar gap between
+    # LTV and liquidation threshold), so interest alone never makes a maximum borrow liquidatable.
+    AssetPlan("WETH", 18, 2_000 * 10**8, 80_00, 105_00, max_ltv=75_00),
+    AssetPlan("WBTC", 8, 60_000 * 10**8, 75_00, 108_00, max_ltv=70_00),
+    AssetPlan("USDC", 6, 1 * 10**8, 85_00, 104_00, slope_below_optimal=500, max_ltv=80_00),
+    AssetPlan("DAI", 18, 1 * 10**8, 80_00, 104_00, slope_below_optimal=500, max_ltv=75_00),
 )
 
 

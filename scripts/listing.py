@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from keeper.deployment import AssetInfo, Deployment
 
-#: The reserve configuration field of the borrow factor. The contracts have none yet (the lead's
-#: `maxLtv` change adds it); until a deployment records it, its column shows "n/a".
+#: The reserve configuration field of the borrow factor (`maxLtv`); a deployment file written before
+#: the pool had one does not record it, and its column then shows "n/a".
 BORROW_FACTOR_FIELD = "max_ltv"
 
 HEADERS = (

@@ -2,8 +2,8 @@
 `scripts/devnet.py`. Four transactions per borrower through web3.py would take minutes for the
 benchmarks' 10,000 positions.
 
-A funded supplier mints, approves and supplies each borrower's collateral on the borrower's behalf
-(which enables it as collateral); then every borrower borrows from its own address, an unlocked or
+A funded supplier mints, approves and supplies each borrower's collateral on the borrower's behalf;
+then every borrower enables it as collateral and borrows from its own address, an unlocked or
 impersonated account (no key is needed). Both rounds go out as JSON-RPC batches of
 `eth_sendTransaction` (`keeper.rpc_batch.send_batch`, calldata from `RawCall.encode`) with automine
 off and are mined in large blocks; the node's block gas limit and mining mode are put back
@@ -21,6 +21,7 @@ from typing import Any
 
 from web3 import HTTPProvider, Web3
 
+from keeper.contracts import abi
 from keeper.deployment import Deployment
 from keeper.rpc_batch import RawCall, send_batch
 
@@ -31,6 +32,10 @@ BATCH = 1_000
 SEEDING_GAS_LIMIT = 1_000_000_000
 SUPPLY_GAS = 250_000
 BORROW_GAS = 400_000
+ENABLE_GAS = 200_000
+CONFIG_GAS = 200_000
+#: Positions of ReserveConfig fields (struct order): collateralFactor first, maxLtv last.
+CONFIG_COLLATERAL_FACTOR, CONFIG_MAX_LTV = 0, 10
 TOKEN_GAS = 100_000
 SEEDING_TIMEOUT_SECONDS = 600
 
@@ -133,7 +138,11 @@ class Seeder:
         self._with_big_blocks(lambda: self._send_all(self._numbered(txs)))
 
     def seed(self, positions: Sequence[Position]) -> None:
-        """Supplies every collateral on behalf of its borrower, then has every borrower borrow."""
+        """Supplies every collateral on behalf of its borrower; then every borrower enables it as
+        collateral (a supply on someone else's behalf does not) and borrows. A position may sit below
+        the borrow factor (a liquidation health factor under collateralFactor / maxLtv, which no borrow
+        can open): the pool's owner lifts each reserve's maxLtv to its collateral factor for the
+        borrows and puts it back afterwards."""
 
         def run() -> None:
             self._rpc("anvil_autoImpersonateAccount", [True])
@@ -143,30 +152,64 @@ class Seeder:
                         self._supply(p.collateral, p.collateral_amount, p.borrower) for p in positions
                     )
                 )
+                lifted = self._lift_borrow_factors()
                 borrowers = [p.borrower for p in positions]
                 nonces = self._values([("eth_getTransactionCount", [b, "pending"]) for b in borrowers])
-                self._send_all(
-                    {
-                        **_tx(
-                            p.borrower,
-                            self.pool,
-                            _call(
-                                "borrow(address,uint256)",
-                                ("address", "uint256"),
-                                (self.tokens[p.debt], p.debt_amount),
-                                self.pool,
-                            ),
-                            BORROW_GAS,
-                        ),
-                        "nonce": nonce,
-                    }
-                    for p, nonce in zip(positions, nonces, strict=True)
-                )
+                self._send_all(self._enable_and_borrow(positions, [int(n, 16) for n in nonces]))
+                self._restore_borrow_factors(lifted)
             finally:
                 self._rpc("anvil_autoImpersonateAccount", [False])
 
         self._with_big_blocks(run)
         log.info("seeded %d borrowers", len(positions))
+
+    def _enable_and_borrow(
+        self, positions: Sequence[Position], nonces: Sequence[int]
+    ) -> Iterable[dict[str, Any]]:
+        for p, nonce in zip(positions, nonces, strict=True):
+            collateral, debt = self.tokens[p.collateral], self.tokens[p.debt]
+            enable = _call(
+                "setUsingAsCollateral(address,bool)", ("address", "bool"), (collateral, True), self.pool
+            )
+            borrow = _call(
+                "borrow(address,uint256)", ("address", "uint256"), (debt, p.debt_amount), self.pool
+            )
+            yield {**_tx(p.borrower, self.pool, enable, ENABLE_GAS), "nonce": hex(nonce)}
+            yield {**_tx(p.borrower, self.pool, borrow, BORROW_GAS), "nonce": hex(nonce + 1)}
+
+    def _pool(self) -> Any:
+        return self.w3.eth.contract(address=self.pool, abi=abi("LendingPool"))
+
+    def _lift_borrow_factors(self) -> dict[str, tuple]:
+        """Sets maxLtv to the collateral factor on every reserve where it is lower; the original
+        configurations by token."""
+        pool = self._pool()
+        owner = pool.functions.owner().call()
+        lifted: dict[str, tuple] = {}
+        txs = []
+        for token in self.tokens.values():
+            config = tuple(pool.functions.getReserveData(token).call()[0])
+            if config[CONFIG_MAX_LTV] < config[CONFIG_COLLATERAL_FACTOR]:
+                lifted[token] = config
+                raised = (*config[:CONFIG_MAX_LTV], config[CONFIG_COLLATERAL_FACTOR])
+                txs.append(self._update_config(owner, token, raised))
+        self._send_owner(owner, txs)
+        return lifted
+
+    def _restore_borrow_factors(self, lifted: Mapping[str, tuple]) -> None:
+        owner = self._pool().functions.owner().call()
+        restores = [self._update_config(owner, token, config) for token, config in lifted.items()]
+        self._send_owner(owner, restores)
+
+    def _update_config(self, owner: str, token: str, config: tuple) -> dict[str, Any]:
+        data = self._pool().functions.updateReserveConfig(token, config)._encode_transaction_data()
+        return _tx(owner, self.pool, data, CONFIG_GAS)
+
+    def _send_owner(self, owner: str, txs: list[dict[str, Any]]) -> None:
+        if not txs:
+            return
+        nonce = int(self._rpc("eth_getTransactionCount", [owner, "pending"]), 16)
+        self._send_all({**tx, "nonce": hex(nonce + i)} for i, tx in enumerate(txs))
 
     # transactions
 

@@ -66,11 +66,11 @@ def test_the_listing_is_one_table_with_every_factor_in_percent(brownie_user, cha
         row.split()[0]: re.split(r"\s{2,}", row) for row in lines[header + 1 : header + 1 + len(RESERVES)]
     }
     assert rows["WETH"] == [
-        "WETH", data["assets"]["WETH"]["address"], "18", "80.00%", "n/a", "5.00%",
+        "WETH", data["assets"]["WETH"]["address"], "18", "80.00%", "75.00%", "5.00%",
         "0.00% -> 4.00% at 80.00% -> 64.00% at 100%",
     ]  # fmt: skip
-    assert rows["WBTC"][2:6] == ["8", "75.00%", "n/a", "8.00%"]
-    assert rows["USDC"][2:6] == ["6", "85.00%", "n/a", "4.00%"]
+    assert rows["WBTC"][2:6] == ["8", "75.00%", "70.00%", "8.00%"]
+    assert rows["USDC"][2:6] == ["6", "85.00%", "80.00%", "4.00%"]
     assert rows["DAI"][6] == "0.00% -> 5.00% at 80.00% -> 65.00% at 100%"
     assert "deployed MockERC20" not in result.stdout + result.stderr
 

@@ -49,6 +49,8 @@ def test_the_readme_example_runs_green_with_brownie(brownie_user, copy_project, 
         target = project / "tests" / "contracts" / helper
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / "tests" / "contracts" / helper, target)
+    shutil.copytree(ROOT / "tests" / "reference", project / "tests" / "reference",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # the helpers' reference maths
     (project / EXAMPLE_PATH).write_text(readme_example())
 
     result = brownie_user.run("test", EXAMPLE_PATH, "--network", "liqengine-dev", cwd=project)

@@ -62,6 +62,18 @@ class Devnet:
     def borrow(self, user: str, symbol: str, amount: int) -> None:
         self.sender(user).transact(self.pool.functions.borrow(self.token(symbol).address, amount))
 
+    def borrow_past_the_borrow_factor(self, user: str, collateral: str, debt: str, amount: int) -> None:
+        """Borrows `amount` even where it puts the account between the borrow factor (maxLtv) and
+        the collateral factor: the owner lifts the collateral's maxLtv for the borrow, then restores it."""
+        token = self.token(collateral).address
+        config = tuple(self.pool.functions.getReserveData(token).call()[0])
+        lifted = (*config[:10], config[0])  # maxLtv (the last field) = collateralFactor
+        self.owner.transact(self.pool.functions.updateReserveConfig(token, lifted))
+        try:
+            self.borrow(user, debt, amount)
+        finally:
+            self.owner.transact(self.pool.functions.updateReserveConfig(token, config))
+
     def set_price(self, symbol: str, price_usd: float) -> int:
         """Publishes a price; returns the block it landed in."""
         receipt = self.owner.transact(self.feed(symbol).functions.setPrice(round(price_usd * 1e8)))
@@ -89,5 +101,5 @@ class Devnet:
         user = self.w3.eth.accounts[index]
         self.supply(user, collateral, self.units(collateral, amount))
         debt_value = amount * collateral_price * cf / hf
-        self.borrow(user, debt, self.units(debt, debt_value / debt_price))
+        self.borrow_past_the_borrow_factor(user, collateral, debt, self.units(debt, debt_value / debt_price))
         return user

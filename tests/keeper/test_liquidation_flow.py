@@ -175,8 +175,8 @@ def test_a_deficit_left_on_a_paused_reserve_is_settled_after_the_unpause(devnet,
     usdc, dai = devnet.token("USDC").address, devnet.token("DAI").address
     alice = devnet.w3.eth.accounts[1]
     devnet.supply(alice, "WETH", devnet.units("WETH", 10))
-    devnet.borrow(alice, "USDC", devnet.units("USDC", 14_500))
-    devnet.borrow(alice, "DAI", devnet.units("DAI", 500))
+    devnet.borrow_past_the_borrow_factor(alice, "WETH", "USDC", devnet.units("USDC", 14_500))
+    devnet.borrow_past_the_borrow_factor(alice, "WETH", "DAI", devnet.units("DAI", 500))
     keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
     keeper.start()
     run_until_idle(keeper)

@@ -89,6 +89,8 @@ def seed_weth_borrowers(p, supplier, count: int) -> tuple[list[str], list[int]]:
         for user in users:
             _send(str(supplier), p.pool, p.pool.supply.encode_input(weth, E18, user))
         for user, debt in zip(users, debts, strict=True):
+            # A supply on someone else's behalf does not enable collateral: each borrower does.
+            _send(user, p.pool, p.pool.setUsingAsCollateral.encode_input(weth, True))
             last = _send(user, p.pool, p.pool.borrow.encode_input(dai, debt))
         # Anvil mines them in order; wait for the last one.
         for _ in range(200):
