@@ -31,7 +31,6 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     using MathLib for uint256;
     using SharesMathLib for uint256;
     using SafeERC20 for IERC20;
-    using SafeCast for uint256;
     using UserConfigLib for uint256;
     using ReserveLogic for DataTypes.Reserve;
     using ReserveLogic for DataTypes.ReserveSnapshot;
@@ -737,7 +736,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         returns (DataTypes.AccountData memory data)
     {
         // Two bits per reserve id, low bits first (`UserConfigLib`): bit 0 borrowing, bit 1 collateral.
-        uint256 id;
+        uint256 id = 0;
         for (uint256 bits = userConfig; bits != 0; bits >>= 2) {
             bool borrowing = bits & 1 != 0;
             bool usedAsCollateral = bits & 2 != 0;

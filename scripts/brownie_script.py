@@ -46,10 +46,13 @@ def run_script(script: Path, network_name: str | None = None, function: str = "m
     active = project.load(ROOT)
     active.load_config()
     network.connect(network_name)
+    # As `brownie run` does: the contract containers importable as `from brownie import LendingPool`.
+    active._add_to_main_namespace()
     try:
         module = importlib.import_module(name)
         return getattr(module, function)()
     finally:
+        active._remove_from_main_namespace()
         if network.is_connected():
             network.disconnect()
 

@@ -57,7 +57,7 @@ library ReserveLogic {
     /// @notice Stores an index accrued to now, emitting `InterestAccrued` when it moved (nothing to do if the
     ///         reserve accrued in this block already).
     function storeIndex(DataTypes.Reserve storage reserve, address asset, uint256 index) internal {
-        if (reserve.lastUpdate == block.timestamp) return;
+        if (reserve.lastUpdate >= block.timestamp) return;
         if (index != reserve.borrowIndex) emit ILendingPool.InterestAccrued(asset, index);
         reserve.borrowIndex = index.toUint128();
         reserve.lastUpdate = uint40(block.timestamp);
