@@ -14,11 +14,11 @@ import {DataTypes} from "./libraries/DataTypes.sol";
 import {Errors} from "./libraries/Errors.sol";
 import {MathLib, WAD, RAY} from "./libraries/MathLib.sol";
 import {SharesMathLib} from "./libraries/SharesMathLib.sol";
-import {ValueLib} from "./libraries/ValueLib.sol";
 import {LiquidationLogic} from "./libraries/LiquidationLogic.sol";
 import {ReserveLogic} from "./libraries/ReserveLogic.sol";
 import {UserConfigLib} from "./libraries/UserConfigLib.sol";
 import {ConfigValidation} from "./libraries/ConfigValidation.sol";
+import {AccountLogic} from "./libraries/AccountLogic.sol";
 
 /// @title LendingPool
 /// @notice One pool holding every reserve, with Aave-V4-style liquidations: repay what restores the
@@ -420,7 +420,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
         // The debt reserve is in the user's bitmap (borrowed); the collateral reserve may not be enabled.
         uint256 userConfig = _userConfig[user];
-        DataTypes.ReserveSnapshot[] memory cache = _newCache(userConfig, collateralReserve.id);
+        DataTypes.ReserveSnapshot[] memory cache = AccountLogic.newCache(userConfig, collateralReserve.id);
         DataTypes.ReserveSnapshot memory collateral = cache[collateralReserve.id];
         DataTypes.ReserveSnapshot memory debt = cache[debtReserve.id];
         collateral.asset = collateralAsset;
@@ -546,7 +546,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             reserve.totalDrawnShares -= uint128(shares);
             reserve.deficit = SafeCast.toUint128(reserve.deficit + amount);
             emit DeficitReported(user, asset, amount);
-            if (!reserve.config.paused) _settleDeficit(asset, reserve, index);
+            if (!reserve.config.paused) {
+                reserve.settleDeficit(asset, index, feeReceiver, _positions[feeReceiver][asset]);
+            }
         }
         _userConfig[user] = userConfig;
     }
@@ -559,28 +561,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (reserve.config.paused) revert Errors.ReservePaused(asset);
         uint256 index = reserve.accrue(asset);
         if (reserve.deficit == 0) revert Errors.NoDeficit();
-        _settleDeficit(asset, reserve, index);
-    }
-
-    /// @dev The fee receiver's supply shares pay the reserve's deficit first (burned up to it); the rest is
-    ///      written off against all suppliers. `index` is the reserve's index accrued in this block.
-    function _settleDeficit(address asset, DataTypes.Reserve storage reserve, uint256 index) internal {
-        uint256 outstanding = reserve.deficit;
-        uint256 totalAssets = reserve.totalAssets(index);
-        address fund = feeReceiver;
-        DataTypes.Position storage fundPosition = _positions[fund][asset];
-        uint256 fundShares = fundPosition.supplyShares;
-        uint256 totalShares = reserve.totalSupplyShares;
-        uint256 covered = outstanding.min(fundShares.toAssetsDown(totalAssets, totalShares));
-        if (covered > 0) {
-            uint256 burned = covered.toSharesUp(totalAssets, totalShares).min(fundShares);
-            fundPosition.supplyShares = uint128(fundShares - burned);
-            reserve.totalSupplyShares = uint128(totalShares - burned);
-            emit DeficitCovered(asset, fund, covered, burned);
-        }
-        reserve.deficit = 0;
-        uint256 socialized = outstanding - covered;
-        if (socialized > 0) emit DeficitSocialized(asset, socialized);
+        reserve.settleDeficit(asset, index, feeReceiver, _positions[feeReceiver][asset]);
     }
 
     /// @inheritdoc ILendingPool
@@ -615,7 +596,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         )
     {
         uint256 userConfig = _userConfig[user];
-        DataTypes.AccountData memory data = _accountData(user, userConfig, _newCache(userConfig, 0));
+        DataTypes.AccountData memory data = _accountData(user, userConfig, AccountLogic.newCache(userConfig, 0));
         totalCollateralValue = data.totalCollateralValue;
         totalDebtValue = data.totalDebtValueRay.divUp(RAY);
         healthFactor = data.healthFactor;
@@ -716,84 +697,19 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /* HEALTH FACTOR */
 
-    /// @dev Empty snapshots for every reserve id the user's bitmap uses, and at least up to `minId`.
-    function _newCache(uint256 userConfig, uint256 minId) internal pure returns (DataTypes.ReserveSnapshot[] memory) {
-        uint256 size = userConfig.highestReserveId() + 1;
-        if (size <= minId) size = minId + 1;
-        return new DataTypes.ReserveSnapshot[](size);
-    }
-
-    /// @dev Fills the snapshot's price, once.
-    function _loadPrice(DataTypes.ReserveSnapshot memory snapshot) internal view {
-        if (snapshot.price == 0) snapshot.price = oracle.getPrice(snapshot.asset);
-    }
-
-    /// @dev The user's collateral and debt at current prices and indexes (protocol.md section 3), from its
-    ///      bitmap `userConfig`. `cache` covers every reserve id the user uses and keeps what was read.
+    /// @dev The user's account (protocol.md section 3) through `AccountLogic`; `cache` as there.
     function _accountData(address user, uint256 userConfig, DataTypes.ReserveSnapshot[] memory cache)
         internal
         view
-        returns (DataTypes.AccountData memory data)
+        returns (DataTypes.AccountData memory)
     {
-        // Two bits per reserve id, low bits first (`UserConfigLib`): bit 0 borrowing, bit 1 collateral.
-        uint256 id = 0;
-        for (uint256 bits = userConfig; bits != 0; bits >>= 2) {
-            bool borrowing = bits & 1 != 0;
-            bool usedAsCollateral = bits & 2 != 0;
-            if (borrowing || usedAsCollateral) {
-                _addReserveToAccount(data, user, cache[id], id, borrowing, usedAsCollateral);
-            }
-            unchecked {
-                ++id; // at most 128
-            }
-        }
-        data.healthFactor = _healthFactor(data.weightedCollateralValue, data.totalDebtValueRay);
-        data.borrowHealthFactor = _healthFactor(data.weightedBorrowValue, data.totalDebtValueRay);
-    }
-
-    /// @dev floor(weighted * 1e14 * 1e27 / debtValueRay), WAD; the maximum uint without debt.
-    function _healthFactor(uint256 weightedCollateralValue, uint256 totalDebtValueRay) internal pure returns (uint256) {
-        if (totalDebtValueRay == 0) return type(uint256).max;
-        return weightedCollateralValue.mulDivDown(1e14 * RAY, totalDebtValueRay);
-    }
-
-    /// @dev Adds the user's collateral and debt in reserve `id` to `data`.
-    function _addReserveToAccount(
-        DataTypes.AccountData memory data,
-        address user,
-        DataTypes.ReserveSnapshot memory snapshot,
-        uint256 id,
-        bool borrowing,
-        bool usedAsCollateral
-    ) internal view {
-        if (snapshot.asset == address(0)) snapshot.asset = _reservesList[id];
-        snapshot.load(_reserves[snapshot.asset]);
-        DataTypes.Position memory position = _positions[user][snapshot.asset];
-        bool isCollateral = usedAsCollateral && position.supplyShares > 0 && snapshot.collateralFactor > 0;
-        if (!isCollateral && !borrowing) return;
-
-        _loadPrice(snapshot);
-        if (isCollateral) {
-            snapshot.loadSupply(_reserves[snapshot.asset]);
-            uint256 assets =
-                uint256(position.supplyShares).toAssetsDown(snapshot.totalAssets, snapshot.totalSupplyShares);
-            uint256 value = ValueLib.toValue(assets, snapshot.decimals, snapshot.price);
-            data.totalCollateralValue += value;
-            data.weightedCollateralValue += value * snapshot.collateralFactor;
-            data.weightedBorrowValue += value * snapshot.maxLtv;
-            ++data.activeCollateralCount;
-        }
-        if (borrowing) {
-            data.totalDebtValueRay +=
-                ValueLib.toValue(position.drawnShares * snapshot.index, snapshot.decimals, snapshot.price);
-            ++data.borrowCount;
-        }
+        return AccountLogic.accountData(_reserves, _reservesList, _positions[user], oracle, userConfig, cache);
     }
 
     /// @dev Reverts if the user's borrow health factor (collateral weighted by `maxLtv`) is below 1e18.
     function _requireBorrowHealthy(address user) internal view {
         uint256 userConfig = _userConfig[user];
-        uint256 healthFactor = _accountData(user, userConfig, _newCache(userConfig, 0)).borrowHealthFactor;
+        uint256 healthFactor = _accountData(user, userConfig, AccountLogic.newCache(userConfig, 0)).borrowHealthFactor;
         if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);
     }
 

@@ -6,13 +6,15 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ILendingPool} from "../interfaces/ILendingPool.sol";
 import {DataTypes} from "./DataTypes.sol";
 import {MathLib} from "./MathLib.sol";
+import {SharesMathLib} from "./SharesMathLib.sol";
 import {InterestRateLib} from "./InterestRateLib.sol";
 
 /// @title ReserveLogic
-/// @notice Interest accrual of one reserve, and the snapshot of a reserve that a health-factor computation
-///         reads once.
+/// @notice One reserve's state changes: interest accrual and deficit settlement; and the snapshot of a
+///         reserve that a health-factor computation reads once.
 library ReserveLogic {
     using MathLib for uint256;
+    using SharesMathLib for uint256;
     using SafeCast for uint256;
 
     /// @notice The borrow index never passes 1e36 (a billion-fold growth): past it, the reserve stops accruing
@@ -24,8 +26,9 @@ library ReserveLogic {
 
     /// @notice The reserve's borrow index accrued to now, without storing it.
     function accruedIndex(DataTypes.Reserve storage reserve) internal view returns (uint256) {
-        return
-            accruedIndex(reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);
+        return accruedIndex(
+            reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares
+        );
     }
 
     /// @notice A borrow index accrued from `lastUpdate` to now on `config`'s rate model, at the utilisation of
@@ -61,6 +64,32 @@ library ReserveLogic {
         if (index != reserve.borrowIndex) emit ILendingPool.InterestAccrued(asset, index);
         reserve.borrowIndex = index.toUint128();
         reserve.lastUpdate = uint40(block.timestamp);
+    }
+
+    /// @notice Settles the reserve's deficit (protocol.md section 6): the fee receiver's supply shares pay
+    ///         first (burned up to the deficit), the rest is written off against all suppliers, whose share
+    ///         price drops. `index` is the reserve's index accrued in this block.
+    function settleDeficit(
+        DataTypes.Reserve storage reserve,
+        address asset,
+        uint256 index,
+        address fund,
+        DataTypes.Position storage fundPosition
+    ) internal {
+        uint256 outstanding = reserve.deficit;
+        uint256 totalAssets_ = totalAssets(reserve, index);
+        uint256 fundShares = fundPosition.supplyShares;
+        uint256 totalShares = reserve.totalSupplyShares;
+        uint256 covered = outstanding.min(fundShares.toAssetsDown(totalAssets_, totalShares));
+        if (covered > 0) {
+            uint256 burned = covered.toSharesUp(totalAssets_, totalShares).min(fundShares);
+            fundPosition.supplyShares = uint128(fundShares - burned);
+            reserve.totalSupplyShares = uint128(totalShares - burned);
+            emit ILendingPool.DeficitCovered(asset, fund, covered, burned);
+        }
+        reserve.deficit = 0;
+        uint256 socialized = outstanding - covered;
+        if (socialized > 0) emit ILendingPool.DeficitSocialized(asset, socialized);
     }
 
     /// @notice Reads the snapshot's configuration and index slots and accrues its index, once.
