@@ -74,6 +74,18 @@ def borrower_at_1_067(protocol, alice, supplier, liquidator):
     return p
 
 
+def pause_for_250_days_then_unpause(p, guardian, deployer, grace_period: int):
+    """The guardian pauses USDC for 250 days (interest keeps accruing); the owner, having set the grace
+    period, unpauses. Returns the unpause transaction."""
+    usdc = p.tokens["USDC"]
+    if grace_period:
+        p.pool.setLiquidationGracePeriod(grace_period, {"from": deployer})
+    p.pool.setReservePaused(usdc, True, {"from": guardian})
+    chain.sleep(250 * DAY)
+    p.refresh_prices()
+    return p.pool.setReservePaused(usdc, False, {"from": deployer})
+
+
 def test_a_paused_reserve_keeps_accruing_and_takes_repayments(borrower_at_1_067, alice, guardian):
     """The review's case: 250 days paused at 20% take the health factor from 1.067 to 0.938; the
     borrower can repay while paused."""
@@ -94,11 +106,7 @@ def test_liquidations_wait_out_the_grace_period_after_an_unpause(
 ):
     p = borrower_at_1_067
     usdc, weth = p.tokens["USDC"], p.tokens["WETH"]
-    p.pool.setLiquidationGracePeriod(DAY, {"from": deployer})
-    p.pool.setReservePaused(usdc, True, {"from": guardian})
-    chain.sleep(250 * DAY)
-    p.refresh_prices()
-    tx = p.pool.setReservePaused(usdc, False, {"from": deployer})
+    tx = pause_for_250_days_then_unpause(p, guardian, deployer, DAY)
     until = tx.timestamp + DAY
     assert dict(tx.events["LiquidationGracePeriodStarted"]) == {"asset": usdc.address, "until": until}
     assert p.pool.getReserveData(usdc).dict()["liquidationGracePeriodUntil"] == until
@@ -120,11 +128,7 @@ def test_the_borrower_can_use_the_grace_period_to_repay(
 ):
     p = borrower_at_1_067
     usdc, weth = p.tokens["USDC"], p.tokens["WETH"]
-    p.pool.setLiquidationGracePeriod(DAY, {"from": deployer})
-    p.pool.setReservePaused(usdc, True, {"from": guardian})
-    chain.sleep(250 * DAY)
-    p.refresh_prices()
-    p.pool.setReservePaused(usdc, False, {"from": deployer})
+    pause_for_250_days_then_unpause(p, guardian, deployer, DAY)
     p.pool.repay(usdc, 5_000 * 10**6, alice, {"from": alice})
     chain.sleep(DAY)
     p.refresh_prices()
@@ -137,9 +141,6 @@ def test_without_a_grace_period_an_unpause_reopens_liquidations_at_once(
 ):
     p = borrower_at_1_067
     usdc, weth = p.tokens["USDC"], p.tokens["WETH"]
-    p.pool.setReservePaused(usdc, True, {"from": guardian})
-    chain.sleep(250 * DAY)
-    p.refresh_prices()
-    tx = p.pool.setReservePaused(usdc, False, {"from": deployer})
+    tx = pause_for_250_days_then_unpause(p, guardian, deployer, 0)
     assert "LiquidationGracePeriodStarted" not in tx.events
     p.pool.liquidate(weth, usdc, alice, MAX, False, {"from": liquidator})
