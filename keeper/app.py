@@ -12,6 +12,7 @@ from web3 import Web3
 from keeper.chain import connect, load_account, validate
 from keeper.config import Settings
 from keeper.deployment import load_deployment
+from keeper.errors import ConfigError
 from keeper.maths import WAD
 from keeper.metrics import Metrics, MetricsServer
 from keeper.runner import Keeper
@@ -29,19 +30,32 @@ class App:
     server: MetricsServer | None = None
 
     @classmethod
-    def open(cls, settings: Settings, need_key: bool) -> App:
+    def open(cls, settings: Settings, need_key: bool, command: str = "run") -> App:
+        """Connects, validates and opens the store. `status` never creates a database (a missing
+        DB_PATH is an error) and `scan` indexes in memory when DB_PATH does not exist."""
         w3 = connect(settings.rpc_url)
         path = settings.deployment or Path("deployments") / f"{w3.eth.chain_id}.json"
         deployment = load_deployment(path)
         account = load_account(settings)
         sending = need_key and not settings.dry_run
         ctx = validate(w3, deployment, account, require_funds=sending)
-        store = Store(settings.db_path)
+        if command == "status" and not settings.db_path.is_file():
+            raise ConfigError(f"database {settings.db_path} not found: run the keeper first or check DB_PATH")
+        in_memory = command == "scan" and not settings.db_path.is_file()
+        store = Store(Path(":memory:") if in_memory else settings.db_path)
         metrics = Metrics()
         keeper = Keeper(ctx, settings, store, metrics)
         app = cls(settings=settings, keeper=keeper, store=store, metrics=metrics)
         if settings.metrics_port:
-            app.server = MetricsServer(metrics, settings.metrics_port)
+            try:
+                app.server = MetricsServer(metrics, settings.metrics_port)
+            except OSError as exc:
+                store.close()
+                reason = exc.strerror or type(exc).__name__
+                raise ConfigError(
+                    f"cannot serve metrics on 127.0.0.1:{settings.metrics_port}: {reason} "
+                    "(is another keeper running? set METRICS_PORT or --metrics-port)"
+                ) from None
             app.server.start()
         return app
 

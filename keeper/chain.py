@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,29 @@ def connect(rpc_url: str) -> Web3:
     try:
         w3.eth.chain_id  # noqa: B018 - the request is the check
     except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ChainError(f"cannot reach the node at {rpc_url}: {reason[:160]}") from None
+        raise ChainError(f"cannot reach the node at {rpc_url}: {connection_reason(exc)}") from None
     return w3
+
+
+def connection_reason(exc: BaseException) -> str:
+    """The innermost cause of a failed request, in words ("[Errno 111] Connection refused"), not the
+    wrapper's text (requests and urllib3 nest the reason three exceptions deep)."""
+    seen: set[int] = set()
+    inner: BaseException = exc
+    while id(inner) not in seen:
+        seen.add(id(inner))
+        nested = getattr(inner, "reason", None)
+        if not isinstance(nested, BaseException):
+            nested = next((a for a in inner.args if isinstance(a, BaseException)), None)
+        if nested is None:
+            nested = inner.__cause__ or inner.__context__
+        if nested is None:
+            break
+        inner = nested
+    text = str(inner).splitlines()[0] if str(inner) else type(inner).__name__
+    # urllib3 prefixes the connection object's repr: "<...HTTPConnection object at 0x..>: Failed ..."
+    text = re.sub(r"^<[^>]*>:\s*", "", text)
+    return text[:240]
 
 
 def load_account(settings: Settings) -> LocalAccount | None:

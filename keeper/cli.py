@@ -22,8 +22,11 @@ LiquidationLens, picks the most profitable (collateral, debt) pair with previewL
 simulates, and sends liquidate() with its own nonce and EIP-1559 fee management.
 
 Settings come from flags, then environment variables, then a .env file:
-  RPC_URL, PRIVATE_KEY (or KEYSTORE + KEYSTORE_PASSWORD), DEPLOYMENT, DB_PATH, MIN_PROFIT_USD,
-  MAX_GAS_GWEI, METRICS_PORT, CONFIRMATIONS, NATIVE_PRICE_USD, MIN_ETH_BALANCE.
+  RPC_URL, PRIVATE_KEY (or KEYSTORE + KEYSTORE_PASSWORD), KEEPER_ADDRESS, DEPLOYMENT, DB_PATH,
+  MIN_PROFIT_USD, MAX_GAS_GWEI, METRICS_PORT, CONFIRMATIONS, NATIVE_PRICE_USD, MIN_ETH_BALANCE.
+KEEPER_ADDRESS (or --address) is a safety check: start-up fails unless the key belongs to it.
+`status` and `report` never create a database: a DB_PATH that does not exist is an error; `scan`
+indexes in memory when it does not exist.
 """
 
 
@@ -43,7 +46,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--env-file", default=".env", help="dotenv file read for unset variables (default .env)")
     g.add_argument("--keystore", help="encrypted JSON key file, with KEYSTORE_PASSWORD (env KEYSTORE)")
-    g.add_argument("--address", dest="expected_address", help="fail unless the key belongs to this address")
+    g.add_argument(
+        "--address",
+        dest="expected_address",
+        help="fail unless the key belongs to this address (env KEEPER_ADDRESS)",
+    )
     g.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     g.add_argument("--log-json", action="store_true", help="log one JSON object per line")
 
@@ -194,7 +201,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     from keeper.app import App
 
-    app = App.open(settings, need_key=args.command in ("run", "liquidate"))
+    app = App.open(settings, need_key=args.command in ("run", "liquidate"), command=args.command)
     try:
         if args.command == "run":
             _install_signal_handlers(app)

@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from keeper.chain import revert_reason
+from keeper.chain import connection_reason, revert_reason
 from keeper.errors import KeeperError
 from keeper.metrics import Metrics
 from keeper.subscriptions import ChainSubscriptions
@@ -95,7 +95,7 @@ class Lifecycle:
         self.metrics.health.node_ok = False
         log.warning(
             "node_unreachable error=%s retry_in_s=%.1f",
-            (str(exc).splitlines() or [type(exc).__name__])[0][:120],
+            connection_reason(exc),
             backoff,
         )
         self.stop_event.wait(backoff)
