@@ -15,6 +15,7 @@ from keeper.deployment import load_deployment
 from keeper.errors import ConfigError
 from keeper.maths import WAD
 from keeper.metrics import Metrics, MetricsServer
+from keeper.report import bonus_percent
 from keeper.runner import Keeper
 from keeper.store import PENDING, Store
 
@@ -82,7 +83,7 @@ class App:
             return "\n".join(lines)
         lines.append(
             f"{'account':42} {'hf':>8} {'collateral':>10} {'debt':>6} {'repay':>14} {'seize':>14} "
-            f"{'bonus':>6} {'profit$':>10} deficit"
+            f"{'bonus':>7} {'profit$':>10} deficit"
         )
         for d in keeper.preview(users):
             o, p = d.opportunity, d.opportunity.preview
@@ -90,7 +91,7 @@ class App:
                 f"{o.user:42} {o.health_factor / 1e18:8.4f} {o.collateral.symbol:>10} {o.debt.symbol:>6} "
                 f"{p.debt_to_repay / 10**o.debt.decimals:14.4f} "
                 f"{p.collateral_to_seize / 10**o.collateral.decimals:14.6f} "
-                f"{p.liquidation_bonus:6d} {float(o.revenue_usd):10.2f} {p.deficit}"
+                f"{bonus_percent(p.liquidation_bonus):>7} {float(o.revenue_usd):10.2f} {p.deficit}"
             )
         return "\n".join(lines)
 
@@ -129,7 +130,7 @@ class App:
             o, p = d.opportunity, d.opportunity.preview
             lines.append(
                 f"{o.user}: repay {p.debt_to_repay} {o.debt.symbol} for {p.collateral_to_liquidator} "
-                f"{o.collateral.symbol}, bonus {p.liquidation_bonus} BPS, "
+                f"{o.collateral.symbol}, bonus {bonus_percent(p.liquidation_bonus)}, "
                 f"est. profit ${float(o.profit_usd):.2f}"
             )
         return "\n".join(lines) or "no liquidation possible"
