@@ -66,10 +66,20 @@ class App:
         self.store.close()
 
     def run(self, max_blocks: int | None) -> None:
+        lifecycle = self.keeper.lifecycle
+        lifecycle.progress_every, lifecycle.describe = self.settings.progress_every, self.progress_fields
         self.keeper.start()
         self.keeper.check_native_balance()
         self.keeper.run(max_blocks=max_blocks)
         log.info("keeper_stopped block=%d", self.keeper.processed)
+
+    def progress_fields(self, report: object) -> str:
+        """The `progress` line's fields: head, accounts tracked, the block's candidates, pending txs."""
+        model = self.keeper.model
+        return (
+            f"head={getattr(report, 'head', '-')} accounts={len(model.accounts) if model else 0} "
+            f"candidates={len(getattr(report, 'candidates', []))} pending_txs={len(self.store.txs(PENDING))}"
+        )
 
     def scan_text(self) -> str:
         keeper = self.keeper

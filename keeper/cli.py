@@ -51,7 +51,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         dest="expected_address",
         help="fail unless the key belongs to this address (env KEEPER_ADDRESS)",
     )
-    g.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    g.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="least severe log lines shown on stderr (default info; progress lines are info)",
+    )
     g.add_argument("--log-json", action="store_true", help="log one JSON object per line")
 
 
@@ -115,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--replace-after",
         dest="replace_after_blocks",
         help="replace a transaction not mined after N blocks (default 3)",
+    )
+    run.add_argument(
+        "--progress-every",
+        help="log a progress line (head, accounts tracked, candidates, pending transactions) every N "
+        "blocks; 0 turns it off (env PROGRESS_EVERY; default 10)",
     )
     run.add_argument(
         "--max-blocks", type=int, help="stop after processing N new blocks (for scripts and tests)"

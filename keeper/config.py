@@ -48,6 +48,7 @@ class Settings:
     poll_interval: float = 0.2
     sweep_every_blocks: int = 20
     replace_after_blocks: int = 3
+    progress_every: int = 10
     fee_bump: Decimal = Decimal("1.125")
     reorg_depth: int = 64
     native_price_usd: Decimal | None = None
@@ -73,6 +74,7 @@ ENV_FIELDS: dict[str, str] = {
     "POLL_INTERVAL": "poll_interval",
     "SWEEP_EVERY_BLOCKS": "sweep_every_blocks",
     "REPLACE_AFTER_BLOCKS": "replace_after_blocks",
+    "PROGRESS_EVERY": "progress_every",
 }
 
 
@@ -164,6 +166,7 @@ def load_settings(
         ("confirmations", 0),
         ("sweep_every_blocks", 1),
         ("replace_after_blocks", 1),
+        ("progress_every", 0),
         ("reorg_depth", 1),
         ("gas_limit_liquidation", 21_000),
     ):
