@@ -18,6 +18,8 @@ from keeper.metrics import Metrics, MetricsServer
 from keeper.report import bonus_percent
 from keeper.runner import Keeper
 from keeper.store import PENDING, Store
+from keeper.strategy import Decision
+from keeper.wallet import EXACT, Approval, exact_amount
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +107,11 @@ class App:
             )
         return "\n".join(lines)
 
-    def liquidate_one(self, user: str, confirm: bool) -> int:
+    def liquidate_one(self, user: str, confirm: bool, approve: str = EXACT) -> int:
+        """Previews the best liquidation of `user`, shows every transaction it would send (the debt
+        token's approval first, `approve` exact or unlimited), asks once, and only then sends."""
         keeper = self.keeper
+        keeper.wallet.approve_at_start = False
         keeper.start()
         if not Web3.is_address(user):
             print(f"liqkeeper: --user {user!r} is not an address", file=sys.stderr)
@@ -116,12 +121,19 @@ class App:
         if hf >= WAD:
             print(f"{user} is not liquidatable: health factor {hf / 1e18:.4f}")
             return 1
-        print(self.preview_text([user]))
+        decisions = keeper.preview([user])
+        print(self._preview_lines(decisions) or "no liquidation possible")
+        approvals = self._approvals(decisions, approve)
+        if decisions:
+            print(self._plan_text(decisions[0], approvals))
         if confirm:
-            answer = input("send this liquidation? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
+            count = len(approvals) + (1 if decisions else 0)
+            answer = input(f"send {'these' if count > 1 else 'this'} {count} transaction(s)? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
                 print("nothing sent")
                 return 1
+        head = keeper.w3.eth.block_number
+        keeper.wallet.send_approvals(approvals, keeper.simulator, keeper.dispatcher, head)
         attempts = keeper.liquidate([user])
         if not attempts.sent:
             print(f"not sent: {attempts.skipped.get(user, 'no liquidation possible')}")
@@ -134,16 +146,47 @@ class App:
         print(f"{tx_hash} mined in block {receipt['blockNumber']} status {receipt['status']}")
         return 0 if receipt["status"] == 1 else 1
 
+    def _approvals(self, decisions: list[Decision], mode: str) -> list[Approval]:
+        """The debt token's approval the best liquidation needs (none in a dry run or when the
+        allowance covers it)."""
+        keeper = self.keeper
+        if not decisions or not keeper.dispatcher.signing:
+            return []
+        o = decisions[0].opportunity
+        needed = exact_amount(o.preview.debt_to_repay)
+        pool = keeper.ctx.contracts.pool.address
+        approval = keeper.wallet.approval(pool, o.debt.asset, o.debt.symbol, o.debt.decimals, needed, mode)
+        return [approval] if approval is not None else []
+
+    def _plan_text(self, decision: Decision, approvals: list[Approval]) -> str:
+        keeper = self.keeper
+        o = decision.opportunity
+        sender = keeper.ctx.address or "nobody (dry run)"
+        verb = "would simulate" if not keeper.dispatcher.signing else "will send"
+        lines = [f"{verb}, from {sender}:"]
+        lines += [f"  {i}. {a.describe()}" for i, a in enumerate(approvals, start=1)]
+        lines.append(
+            f"  {len(approvals) + 1}. liquidate {o.user} on pool {keeper.ctx.contracts.pool.address}: "
+            f"{o.collateral.symbol} collateral, {o.debt.symbol} debt, repay up to the target health factor"
+        )
+        if not approvals and keeper.dispatcher.signing:
+            lines.append(f"  (the pool's {o.debt.symbol} allowance already covers the repayment)")
+        return "\n".join(lines)
+
     def preview_text(self, users: list[str]) -> str:
+        return self._preview_lines(self.keeper.preview(users)) or "no liquidation possible"
+
+    @staticmethod
+    def _preview_lines(decisions: list[Decision]) -> str:
         lines = []
-        for d in self.keeper.preview(users):
+        for d in decisions:
             o, p = d.opportunity, d.opportunity.preview
             lines.append(
                 f"{o.user}: repay {p.debt_to_repay} {o.debt.symbol} for {p.collateral_to_liquidator} "
                 f"{o.collateral.symbol}, bonus {bonus_percent(p.liquidation_bonus)}, "
                 f"est. profit ${float(o.profit_usd):.2f}"
             )
-        return "\n".join(lines) or "no liquidation possible"
+        return "\n".join(lines)
 
     def status_text(self) -> str:
         checkpoint = self.store.checkpoint()

@@ -148,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     _trading(liq)
     liq.add_argument("--user", required=True, help="the account to liquidate")
     liq.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    liq.add_argument(
+        "--approve",
+        choices=["exact", "unlimited"],
+        default="exact",
+        help="the debt token's approval, shown before the confirmation: exact (default) approves the "
+        "previewed repayment plus 0.1%% for interest, so no allowance is left standing after a one-off "
+        "liquidation; unlimited approves 2^256-1 once, as `run` does at start-up (in one block) to "
+        "spend no block on approvals when it liquidates",
+    )
 
     report = sub.add_parser(
         "report",
@@ -180,6 +189,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "yes",
         "once",
         "out",
+        "approve",
     }
     return {k: v for k, v in vars(args).items() if k not in skip}
 
@@ -219,7 +229,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         elif args.command == "scan":
             print(app.scan_text())
         elif args.command == "liquidate":
-            return app.liquidate_one(args.user, confirm=not args.yes)
+            return app.liquidate_one(args.user, confirm=not args.yes, approve=args.approve)
         elif args.command == "status":
             print(app.status_text())
     finally:
