@@ -36,7 +36,7 @@ class App:
     def open(cls, settings: Settings, need_key: bool, command: str = "run") -> App:
         """Connects, validates and opens the store. `status` never creates a database (a missing
         DB_PATH is an error) and `scan` indexes in memory when DB_PATH does not exist."""
-        w3 = connect(settings.rpc_url)
+        w3 = connect(settings.rpc_url, settings.tx_rpc_url)
         path = settings.deployment or Path("deployments") / f"{w3.eth.chain_id}.json"
         deployment = load_deployment(path)
         account = load_account(settings)

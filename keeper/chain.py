@@ -15,25 +15,30 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import RPCEndpoint
 
-from keeper.config import Settings
+from keeper.config import Settings, split_urls
 from keeper.contracts import Contracts, decode_revert, feed
 from keeper.deployment import Deployment
 from keeper.errors import ChainError, ConfigError, DeploymentError, FundsError
+from keeper.providers import FailoverProvider
 
 log = logging.getLogger(__name__)
 
 RPC_TIMEOUT_SECONDS = 10
 
 
-def connect(rpc_url: str) -> Web3:
-    """A web3 connection that answered `eth_chainId`, or a `ChainError` sentence."""
+def connect(rpc_url: str, tx_rpc_url: str | None = None) -> Web3:
+    """A web3 connection that answered `eth_chainId`, or a `ChainError` sentence. Several
+    comma-separated URLs, or a separate `tx_rpc_url` for transactions, give a `FailoverProvider`."""
     # web3.py's validation asks for the chain id before every call and transaction; it never changes
     # under a running keeper, so that one answer is cached (nothing else is).
     cache = {"cache_allowed_requests": True, "cacheable_requests": {RPCEndpoint("eth_chainId")}}
-    if rpc_url.startswith(("ws://", "wss://")):
+    urls = split_urls(rpc_url)
+    if len(urls) > 1 or tx_rpc_url:
+        provider: Any = FailoverProvider(urls, tx_rpc_url, RPC_TIMEOUT_SECONDS, **cache)
+    elif rpc_url.startswith(("ws://", "wss://")):
         from web3 import LegacyWebSocketProvider
 
-        provider: Any = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS, **cache)
+        provider = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS, **cache)
     else:
         provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}, **cache)
     w3 = Web3(provider)

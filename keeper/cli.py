@@ -22,7 +22,7 @@ LiquidationLens, picks the most profitable (collateral, debt) pair with previewL
 simulates, and sends liquidate() with its own nonce and EIP-1559 fee management.
 
 Settings come from flags, then environment variables, then a .env file:
-  RPC_URL, PRIVATE_KEY (or KEYSTORE + KEYSTORE_PASSWORD), KEEPER_ADDRESS, DEPLOYMENT, DB_PATH,
+  RPC_URL, TX_RPC_URL, PRIVATE_KEY (or KEYSTORE + KEYSTORE_PASSWORD), KEEPER_ADDRESS, DEPLOYMENT, DB_PATH,
   MIN_PROFIT_USD, MAX_GAS_GWEI, METRICS_PORT, CONFIRMATIONS, NATIVE_PRICE_USD, MIN_ETH_BALANCE.
 KEEPER_ADDRESS (or --address) is a safety check: start-up fails unless the key belongs to it.
 `status` and `report` never create a database: a DB_PATH that does not exist is an error; `scan`
@@ -34,7 +34,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("connection")
     g.add_argument(
         "--rpc-url",
-        help="node URL, http(s):// or ws(s):// (env RPC_URL; default http://127.0.0.1:8545)",
+        help="node URL, http(s):// or ws(s)://, or several http(s) URLs, comma-separated, failed over in "
+        "order when one stops answering (env RPC_URL; default http://127.0.0.1:8545)",
+    )
+    g.add_argument(
+        "--tx-rpc-url",
+        help="send transactions (eth_sendRawTransaction) to this http(s) endpoint, e.g. a private relay; "
+        "reads stay on --rpc-url (env TX_RPC_URL; default: --rpc-url)",
     )
     g.add_argument(
         "--deployment",
