@@ -12,10 +12,14 @@ from web3 import Web3
 from keeper.chain import connect, load_account, validate
 from keeper.config import Settings
 from keeper.deployment import load_deployment
+from keeper.errors import ConfigError
 from keeper.maths import WAD
 from keeper.metrics import Metrics, MetricsServer
+from keeper.report import bonus_percent
 from keeper.runner import Keeper
 from keeper.store import PENDING, Store
+from keeper.strategy import Decision
+from keeper.wallet import EXACT, Approval, exact_amount
 
 log = logging.getLogger(__name__)
 
@@ -29,19 +33,32 @@ class App:
     server: MetricsServer | None = None
 
     @classmethod
-    def open(cls, settings: Settings, need_key: bool) -> App:
-        w3 = connect(settings.rpc_url)
+    def open(cls, settings: Settings, need_key: bool, command: str = "run") -> App:
+        """Connects, validates and opens the store. `status` never creates a database (a missing
+        DB_PATH is an error) and `scan` indexes in memory when DB_PATH does not exist."""
+        w3 = connect(settings.rpc_url, settings.tx_rpc_url)
         path = settings.deployment or Path("deployments") / f"{w3.eth.chain_id}.json"
         deployment = load_deployment(path)
         account = load_account(settings)
         sending = need_key and not settings.dry_run
         ctx = validate(w3, deployment, account, require_funds=sending)
-        store = Store(settings.db_path)
+        if command == "status" and not settings.db_path.is_file():
+            raise ConfigError(f"database {settings.db_path} not found: run the keeper first or check DB_PATH")
+        in_memory = command == "scan" and not settings.db_path.is_file()
+        store = Store(Path(":memory:") if in_memory else settings.db_path)
         metrics = Metrics()
         keeper = Keeper(ctx, settings, store, metrics)
         app = cls(settings=settings, keeper=keeper, store=store, metrics=metrics)
         if settings.metrics_port:
-            app.server = MetricsServer(metrics, settings.metrics_port)
+            try:
+                app.server = MetricsServer(metrics, settings.metrics_port)
+            except OSError as exc:
+                store.close()
+                reason = exc.strerror or type(exc).__name__
+                raise ConfigError(
+                    f"cannot serve metrics on 127.0.0.1:{settings.metrics_port}: {reason} "
+                    "(is another keeper running? set METRICS_PORT or --metrics-port)"
+                ) from None
             app.server.start()
         return app
 
@@ -51,10 +68,20 @@ class App:
         self.store.close()
 
     def run(self, max_blocks: int | None) -> None:
+        lifecycle = self.keeper.lifecycle
+        lifecycle.progress_every, lifecycle.describe = self.settings.progress_every, self.progress_fields
         self.keeper.start()
         self.keeper.check_native_balance()
         self.keeper.run(max_blocks=max_blocks)
         log.info("keeper_stopped block=%d", self.keeper.processed)
+
+    def progress_fields(self, report: object) -> str:
+        """The `progress` line's fields: head, accounts tracked, the block's candidates, pending txs."""
+        model = self.keeper.model
+        return (
+            f"head={getattr(report, 'head', '-')} accounts={len(model.accounts) if model else 0} "
+            f"candidates={len(getattr(report, 'candidates', []))} pending_txs={len(self.store.txs(PENDING))}"
+        )
 
     def scan_text(self) -> str:
         keeper = self.keeper
@@ -68,7 +95,7 @@ class App:
             return "\n".join(lines)
         lines.append(
             f"{'account':42} {'hf':>8} {'collateral':>10} {'debt':>6} {'repay':>14} {'seize':>14} "
-            f"{'bonus':>6} {'profit$':>10} deficit"
+            f"{'bonus':>7} {'profit$':>10} deficit"
         )
         for d in keeper.preview(users):
             o, p = d.opportunity, d.opportunity.preview
@@ -76,12 +103,15 @@ class App:
                 f"{o.user:42} {o.health_factor / 1e18:8.4f} {o.collateral.symbol:>10} {o.debt.symbol:>6} "
                 f"{p.debt_to_repay / 10**o.debt.decimals:14.4f} "
                 f"{p.collateral_to_seize / 10**o.collateral.decimals:14.6f} "
-                f"{p.liquidation_bonus:6d} {float(o.revenue_usd):10.2f} {p.deficit}"
+                f"{bonus_percent(p.liquidation_bonus):>7} {float(o.revenue_usd):10.2f} {p.deficit}"
             )
         return "\n".join(lines)
 
-    def liquidate_one(self, user: str, confirm: bool) -> int:
+    def liquidate_one(self, user: str, confirm: bool, approve: str = EXACT) -> int:
+        """Previews the best liquidation of `user`, shows every transaction it would send (the debt
+        token's approval first, `approve` exact or unlimited), asks once, and only then sends."""
         keeper = self.keeper
+        keeper.wallet.approve_at_start = False
         keeper.start()
         if not Web3.is_address(user):
             print(f"liqkeeper: --user {user!r} is not an address", file=sys.stderr)
@@ -91,12 +121,19 @@ class App:
         if hf >= WAD:
             print(f"{user} is not liquidatable: health factor {hf / 1e18:.4f}")
             return 1
-        print(self.preview_text([user]))
+        decisions = keeper.preview([user])
+        print(self._preview_lines(decisions) or "no liquidation possible")
+        approvals = self._approvals(decisions, approve)
+        if decisions:
+            print(self._plan_text(decisions[0], approvals))
         if confirm:
-            answer = input("send this liquidation? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
+            count = len(approvals) + (1 if decisions else 0)
+            answer = input(f"send {'these' if count > 1 else 'this'} {count} transaction(s)? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
                 print("nothing sent")
                 return 1
+        head = keeper.w3.eth.block_number
+        keeper.wallet.send_approvals(approvals, keeper.simulator, keeper.dispatcher, head)
         attempts = keeper.liquidate([user])
         if not attempts.sent:
             print(f"not sent: {attempts.skipped.get(user, 'no liquidation possible')}")
@@ -109,16 +146,47 @@ class App:
         print(f"{tx_hash} mined in block {receipt['blockNumber']} status {receipt['status']}")
         return 0 if receipt["status"] == 1 else 1
 
+    def _approvals(self, decisions: list[Decision], mode: str) -> list[Approval]:
+        """The debt token's approval the best liquidation needs (none in a dry run or when the
+        allowance covers it)."""
+        keeper = self.keeper
+        if not decisions or not keeper.dispatcher.signing:
+            return []
+        o = decisions[0].opportunity
+        needed = exact_amount(o.preview.debt_to_repay)
+        pool = keeper.ctx.contracts.pool.address
+        approval = keeper.wallet.approval(pool, o.debt.asset, o.debt.symbol, o.debt.decimals, needed, mode)
+        return [approval] if approval is not None else []
+
+    def _plan_text(self, decision: Decision, approvals: list[Approval]) -> str:
+        keeper = self.keeper
+        o = decision.opportunity
+        sender = keeper.ctx.address or "nobody (dry run)"
+        verb = "would simulate" if not keeper.dispatcher.signing else "will send"
+        lines = [f"{verb}, from {sender}:"]
+        lines += [f"  {i}. {a.describe()}" for i, a in enumerate(approvals, start=1)]
+        lines.append(
+            f"  {len(approvals) + 1}. liquidate {o.user} on pool {keeper.ctx.contracts.pool.address}: "
+            f"{o.collateral.symbol} collateral, {o.debt.symbol} debt, repay up to the target health factor"
+        )
+        if not approvals and keeper.dispatcher.signing:
+            lines.append(f"  (the pool's {o.debt.symbol} allowance already covers the repayment)")
+        return "\n".join(lines)
+
     def preview_text(self, users: list[str]) -> str:
+        return self._preview_lines(self.keeper.preview(users)) or "no liquidation possible"
+
+    @staticmethod
+    def _preview_lines(decisions: list[Decision]) -> str:
         lines = []
-        for d in self.keeper.preview(users):
+        for d in decisions:
             o, p = d.opportunity, d.opportunity.preview
             lines.append(
                 f"{o.user}: repay {p.debt_to_repay} {o.debt.symbol} for {p.collateral_to_liquidator} "
-                f"{o.collateral.symbol}, bonus {p.liquidation_bonus} BPS, "
+                f"{o.collateral.symbol}, bonus {bonus_percent(p.liquidation_bonus)}, "
                 f"est. profit ${float(o.profit_usd):.2f}"
             )
-        return "\n".join(lines) or "no liquidation possible"
+        return "\n".join(lines)
 
     def status_text(self) -> str:
         checkpoint = self.store.checkpoint()

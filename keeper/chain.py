@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,34 +15,59 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import RPCEndpoint
 
-from keeper.config import Settings
+from keeper.config import Settings, split_urls
 from keeper.contracts import Contracts, decode_revert, feed
 from keeper.deployment import Deployment
 from keeper.errors import ChainError, ConfigError, DeploymentError, FundsError
+from keeper.providers import FailoverProvider
 
 log = logging.getLogger(__name__)
 
 RPC_TIMEOUT_SECONDS = 10
 
 
-def connect(rpc_url: str) -> Web3:
-    """A web3 connection that answered `eth_chainId`, or a `ChainError` sentence."""
+def connect(rpc_url: str, tx_rpc_url: str | None = None) -> Web3:
+    """A web3 connection that answered `eth_chainId`, or a `ChainError` sentence. Several
+    comma-separated URLs, or a separate `tx_rpc_url` for transactions, give a `FailoverProvider`."""
     # web3.py's validation asks for the chain id before every call and transaction; it never changes
     # under a running keeper, so that one answer is cached (nothing else is).
     cache = {"cache_allowed_requests": True, "cacheable_requests": {RPCEndpoint("eth_chainId")}}
-    if rpc_url.startswith(("ws://", "wss://")):
+    urls = split_urls(rpc_url)
+    if len(urls) > 1 or tx_rpc_url:
+        provider: Any = FailoverProvider(urls, tx_rpc_url, RPC_TIMEOUT_SECONDS, **cache)
+    elif rpc_url.startswith(("ws://", "wss://")):
         from web3 import LegacyWebSocketProvider
 
-        provider: Any = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS, **cache)
+        provider = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS, **cache)
     else:
         provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}, **cache)
     w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - the request is the check
     except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ChainError(f"cannot reach the node at {rpc_url}: {reason[:160]}") from None
+        raise ChainError(f"cannot reach the node at {rpc_url}: {connection_reason(exc)}") from None
     return w3
+
+
+def connection_reason(exc: BaseException) -> str:
+    """The innermost cause of a failed request, in words ("[Errno 111] Connection refused"), not the
+    wrapper's text (requests and urllib3 nest the reason three exceptions deep)."""
+    seen: set[int] = set()
+    inner: BaseException = exc
+    while id(inner) not in seen:
+        seen.add(id(inner))
+        nested = getattr(inner, "reason", None)
+        if not isinstance(nested, BaseException):
+            nested = next((a for a in inner.args if isinstance(a, BaseException)), None)
+        if nested is None:
+            nested = inner.__cause__ or inner.__context__
+        if nested is None:
+            break
+        inner = nested
+    text = str(inner).splitlines()[0] if str(inner) else type(inner).__name__
+    # urllib3 prefixes the connection object's repr: "<...HTTPConnection object at 0x..>: Failed ..."
+    text = re.sub(r"^<[^>]*>:\s*", "", text)
+    return text[:240]
 
 
 def load_account(settings: Settings) -> LocalAccount | None:

@@ -22,8 +22,11 @@ LiquidationLens, picks the most profitable (collateral, debt) pair with previewL
 simulates, and sends liquidate() with its own nonce and EIP-1559 fee management.
 
 Settings come from flags, then environment variables, then a .env file:
-  RPC_URL, PRIVATE_KEY (or KEYSTORE + KEYSTORE_PASSWORD), DEPLOYMENT, DB_PATH, MIN_PROFIT_USD,
-  MAX_GAS_GWEI, METRICS_PORT, CONFIRMATIONS, NATIVE_PRICE_USD, MIN_ETH_BALANCE.
+  RPC_URL, TX_RPC_URL, PRIVATE_KEY (or KEYSTORE + KEYSTORE_PASSWORD), KEEPER_ADDRESS, DEPLOYMENT, DB_PATH,
+  MIN_PROFIT_USD, MAX_GAS_GWEI, METRICS_PORT, CONFIRMATIONS, NATIVE_PRICE_USD, MIN_ETH_BALANCE.
+KEEPER_ADDRESS (or --address) is a safety check: start-up fails unless the key belongs to it.
+`status` and `report` never create a database: a DB_PATH that does not exist is an error; `scan`
+indexes in memory when it does not exist.
 """
 
 
@@ -31,7 +34,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("connection")
     g.add_argument(
         "--rpc-url",
-        help="node URL, http(s):// or ws(s):// (env RPC_URL; default http://127.0.0.1:8545)",
+        help="node URL, http(s):// or ws(s)://, or several http(s) URLs, comma-separated, failed over in "
+        "order when one stops answering (env RPC_URL; default http://127.0.0.1:8545)",
+    )
+    g.add_argument(
+        "--tx-rpc-url",
+        help="send transactions (eth_sendRawTransaction) to this http(s) endpoint, e.g. a private relay; "
+        "reads stay on --rpc-url (env TX_RPC_URL; default: --rpc-url)",
     )
     g.add_argument(
         "--deployment",
@@ -43,8 +52,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--env-file", default=".env", help="dotenv file read for unset variables (default .env)")
     g.add_argument("--keystore", help="encrypted JSON key file, with KEYSTORE_PASSWORD (env KEYSTORE)")
-    g.add_argument("--address", dest="expected_address", help="fail unless the key belongs to this address")
-    g.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    g.add_argument(
+        "--address",
+        dest="expected_address",
+        help="fail unless the key belongs to this address (env KEEPER_ADDRESS)",
+    )
+    g.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="least severe log lines shown on stderr (default info; progress lines are info)",
+    )
     g.add_argument("--log-json", action="store_true", help="log one JSON object per line")
 
 
@@ -110,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace a transaction not mined after N blocks (default 3)",
     )
     run.add_argument(
+        "--progress-every",
+        help="log a progress line (head, accounts tracked, candidates, pending transactions) every N "
+        "blocks; 0 turns it off (env PROGRESS_EVERY; default 10)",
+    )
+    run.add_argument(
         "--max-blocks", type=int, help="stop after processing N new blocks (for scripts and tests)"
     )
 
@@ -131,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     _trading(liq)
     liq.add_argument("--user", required=True, help="the account to liquidate")
     liq.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    liq.add_argument(
+        "--approve",
+        choices=["exact", "unlimited"],
+        default="exact",
+        help="the debt token's approval, shown before the confirmation: exact (default) approves the "
+        "previewed repayment plus 0.1%% for interest, so no allowance is left standing after a one-off "
+        "liquidation; unlimited approves 2^256-1 once, as `run` does at start-up (in one block) to "
+        "spend no block on approvals when it liquidates",
+    )
 
     report = sub.add_parser(
         "report",
@@ -163,6 +195,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "yes",
         "once",
         "out",
+        "approve",
     }
     return {k: v for k, v in vars(args).items() if k not in skip}
 
@@ -194,7 +227,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     from keeper.app import App
 
-    app = App.open(settings, need_key=args.command in ("run", "liquidate"))
+    app = App.open(settings, need_key=args.command in ("run", "liquidate"), command=args.command)
     try:
         if args.command == "run":
             _install_signal_handlers(app)
@@ -202,7 +235,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         elif args.command == "scan":
             print(app.scan_text())
         elif args.command == "liquidate":
-            return app.liquidate_one(args.user, confirm=not args.yes)
+            return app.liquidate_one(args.user, confirm=not args.yes, approve=args.approve)
         elif args.command == "status":
             print(app.status_text())
     finally:

@@ -34,6 +34,7 @@ class Settings:
     rpc_url: str
     deployment: Path | None
     db_path: Path
+    tx_rpc_url: str | None = None
     private_key: Secret | None = field(default=None, repr=False)
     keystore: Path | None = None
     keystore_password: Secret | None = field(default=None, repr=False)
@@ -48,16 +49,23 @@ class Settings:
     poll_interval: float = 0.2
     sweep_every_blocks: int = 20
     replace_after_blocks: int = 3
+    progress_every: int = 10
     fee_bump: Decimal = Decimal("1.125")
     reorg_depth: int = 64
     native_price_usd: Decimal | None = None
     min_eth_balance: Decimal = Decimal("0.05")
     gas_limit_liquidation: int = 600_000
 
+    @property
+    def rpc_urls(self) -> list[str]:
+        """RPC_URL's endpoints in order of preference (it may list several, comma-separated)."""
+        return split_urls(self.rpc_url)
+
 
 #: Environment variable -> settings field. Flags use the same names, lower-case with dashes.
 ENV_FIELDS: dict[str, str] = {
     "RPC_URL": "rpc_url",
+    "TX_RPC_URL": "tx_rpc_url",
     "PRIVATE_KEY": "private_key",
     "KEYSTORE": "keystore",
     "KEYSTORE_PASSWORD": "keystore_password",
@@ -73,7 +81,25 @@ ENV_FIELDS: dict[str, str] = {
     "POLL_INTERVAL": "poll_interval",
     "SWEEP_EVERY_BLOCKS": "sweep_every_blocks",
     "REPLACE_AFTER_BLOCKS": "replace_after_blocks",
+    "PROGRESS_EVERY": "progress_every",
 }
+
+
+def split_urls(value: str) -> list[str]:
+    return [url.strip() for url in value.split(",") if url.strip()]
+
+
+def _rpc_urls(value: str) -> str:
+    """RPC_URL as given, once every URL in it is checked: several only over http(s)."""
+    urls = split_urls(value)
+    if not urls:
+        raise ConfigError(f"RPC_URL names no URL: {value!r}")
+    for url in urls:
+        if not url.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ConfigError(f"RPC_URL must start with http://, https://, ws:// or wss://: {url!r}")
+    if len(urls) > 1 and any(url.startswith(("ws://", "wss://")) for url in urls):
+        raise ConfigError("RPC_URL may list several URLs only over http(s)://, not ws(s)://")
+    return ",".join(urls)
 
 
 def _decimal(name: str, raw: Any) -> Decimal:
@@ -132,14 +158,17 @@ def load_settings(
 ) -> Settings:
     """Builds validated settings; any problem raises one `ConfigError` sentence."""
     raw = merged_sources(flags, os.environ if environ is None else environ, dotenv_path)
-    rpc_url = str(raw.get("rpc_url", "http://127.0.0.1:8545"))
-    if not rpc_url.startswith(("http://", "https://", "ws://", "wss://")):
-        raise ConfigError(f"RPC_URL must start with http://, https://, ws:// or wss://: {rpc_url!r}")
+    rpc_url = _rpc_urls(str(raw.get("rpc_url", "http://127.0.0.1:8545")))
     kwargs: dict[str, Any] = {
         "rpc_url": rpc_url,
         "deployment": Path(raw["deployment"]) if raw.get("deployment") else None,
         "db_path": Path(raw.get("db_path", "keeper.sqlite")),
     }
+    if "tx_rpc_url" in raw:
+        tx_rpc_url = str(raw["tx_rpc_url"]).strip()
+        if not tx_rpc_url.startswith(("http://", "https://")):
+            raise ConfigError(f"TX_RPC_URL must start with http:// or https://: {tx_rpc_url!r}")
+        kwargs["tx_rpc_url"] = tx_rpc_url
     if "private_key" in raw:
         kwargs["private_key"] = Secret(str(raw["private_key"]).strip())
     if "keystore" in raw:
@@ -164,6 +193,7 @@ def load_settings(
         ("confirmations", 0),
         ("sweep_every_blocks", 1),
         ("replace_after_blocks", 1),
+        ("progress_every", 0),
         ("reorg_depth", 1),
         ("gas_limit_liquidation", 21_000),
     ):

@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from keeper.chain import revert_reason
+from keeper.chain import connection_reason, revert_reason
 from keeper.errors import KeeperError
 from keeper.metrics import Metrics
 from keeper.subscriptions import ChainSubscriptions
@@ -40,6 +40,10 @@ class Lifecycle:
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         self.subscriptions: ChainSubscriptions | None = None
+        #: Log a `progress` line every this many blocks (0: never), with `describe(report)`'s fields.
+        self.progress_every = 0
+        self.describe: Callable[[object], str] | None = None
+        self._progress_head: int | None = None
 
     def subscribe(self) -> None:
         """With a ws:// URL, wake on `newHeads` and on the feeds' `AnswerUpdated` logs instead of
@@ -82,6 +86,7 @@ class Lifecycle:
                 continue
             if report is not None:
                 processed_steps += 1
+                self._progress(report)
                 if max_blocks is not None and processed_steps >= max_blocks:
                     break
             else:
@@ -90,12 +95,24 @@ class Lifecycle:
         if self.subscriptions is not None:
             self.subscriptions.stop()
 
+    def _progress(self, report: object) -> None:
+        """One `progress` line on the first block and then every `progress_every` blocks, so a keeper
+        watching idle blocks shows it is alive."""
+        head = getattr(report, "head", None)
+        if not self.progress_every or self.describe is None or head is None:
+            return
+        if self._progress_head is None or head - self._progress_head >= self.progress_every or (
+            head < self._progress_head  # a reorg rolled the head back
+        ):
+            self._progress_head = head
+            log.info("progress %s", self.describe(report))
+
     def _node_down(self, exc: BaseException, backoff: float) -> None:
         self.metrics.node_up.set(0)
         self.metrics.health.node_ok = False
         log.warning(
             "node_unreachable error=%s retry_in_s=%.1f",
-            (str(exc).splitlines() or [type(exc).__name__])[0][:120],
+            connection_reason(exc),
             backoff,
         )
         self.stop_event.wait(backoff)

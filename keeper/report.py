@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from keeper.errors import ConfigError
+from keeper.maths import BPS
 from keeper.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "collateral_seized_usd": round(sum(r["collateral_seized_usd"] for r in done), 2),
         "bonus_paid_usd": round(sum(r["bonus_usd"] for r in done), 2),
         "bonus_bps_mean": round(statistics.fmean(r["bonus_bps"] for r in done), 1) if done else None,
+        "bonus_pct_mean": (
+            round(statistics.fmean((r["bonus_bps"] - BPS) / 100 for r in done), 2) if done else None
+        ),
         "protocol_fees_usd": round(
             sum(
                 r["collateral_seized_usd"] * r["protocol_fee"] / r["collateral_seized"]
@@ -67,10 +71,16 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def bonus_percent(bonus_bps: int) -> str:
+    """A liquidation bonus for people: the part above 100%, in percent (10128 BPS -> "1.28%"), the
+    unit of the charts, the report table, `scan` and the `liquidate` preview."""
+    return f"{(bonus_bps - BPS) / 100:.2f}%"
+
+
 def table(records: Sequence[dict[str, Any]]) -> str:
     head = (
         f"{'block':>7} {'user':12} {'pair':11} {'hf before':>9} {'hf after':>9} {'repaid $':>11} "
-        f"{'seized $':>11} {'bonus':>5} {'delay':>5} {'gas':>7} flags"
+        f"{'seized $':>11} {'bonus':>6} {'delay':>5} {'gas':>7} flags"
     )
     lines = [head]
     for r in records:
@@ -90,7 +100,8 @@ def table(records: Sequence[dict[str, Any]]) -> str:
         lines.append(
             f"{r.get('inclusion_block') or 0:7d} {r['user'][:12]:12} "
             f"{r['collateral_symbol'] + '/' + r['debt_symbol']:11} {r['hf_before'] / 1e18:9.4f} {hf_after} "
-            f"{r['debt_repaid_usd']:11.2f} {r['collateral_seized_usd']:11.2f} {r['bonus_bps']:5d} "
+            f"{r['debt_repaid_usd']:11.2f} {r['collateral_seized_usd']:11.2f} "
+            f"{bonus_percent(r['bonus_bps']):>6} "
             f"{r['delay_blocks'] if r.get('delay_blocks') is not None else '-':>5} {r['gas_used']:7d} {flags}"
         )
     return "\n".join(lines)
@@ -121,7 +132,7 @@ def charts(records: Sequence[dict[str, Any]], out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(
         [r["hf_before"] / 1e18 for r in done],
-        [r["bonus_bps"] / 100 - 100 for r in done],
+        [(r["bonus_bps"] - BPS) / 100 for r in done],
         s=14,
         color="#a53b3b",
     )

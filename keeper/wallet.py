@@ -5,7 +5,8 @@ and on /health."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: `--approve` choices: exactly what one liquidation repays, or the maximum once for all.
+EXACT, UNLIMITED = "exact", "unlimited"
+#: An exact approval covers the previewed repayment plus this much (BPS) of it, for the interest the
+#: debt accrues between the preview and the block that includes the liquidation.
+EXACT_MARGIN_BPS = 10
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One `approve(spender, amount)` the keeper is about to send on `token`."""
+
+    token: str
+    symbol: str
+    decimals: int
+    spender: str
+    amount: int
+
+    def describe(self) -> str:
+        if self.amount == MAX_UINT256:
+            amount = "unlimited (2^256-1)"
+        else:
+            tokens = Decimal(self.amount) / Decimal(10**self.decimals)
+            amount = f"{tokens} {self.symbol} ({self.amount} units)"
+        return f"approve {self.symbol} ({self.token}): spender {self.spender}, amount {amount}"
+
+
+def exact_amount(repay: int) -> int:
+    """The exact approval for a repayment of `repay` units: it plus EXACT_MARGIN_BPS, rounded up."""
+    return repay + -(-repay * EXACT_MARGIN_BPS // 10_000)
+
 
 class Wallet:
     def __init__(
@@ -43,6 +74,8 @@ class Wallet:
         self.min_eth_balance = min_eth_balance
         self._gas_wei = 0  # worst-case gas (wei) of the last transaction about to be sent
         self._warned_tokens: set[str] = set()
+        #: `approve_pool` at start-up; `liquidate` turns it off to show its approvals first.
+        self.approve_at_start = True
 
     def native_balance(self, gas_wei: int | None = None) -> int:
         """The keeper's ETH balance in wei. Below MIN_ETH_BALANCE, or below the worst-case gas of the
@@ -75,21 +108,46 @@ class Wallet:
     def approve_pool(
         self, pool: str, assets: Iterable[str], simulator: Simulator, dispatcher: Dispatcher, head: int
     ) -> None:
-        """Approves the pool once for every asset (any can be a debt), waiting for the receipts."""
+        """Approves the pool without limit for every asset (any can be a debt) that is not yet, all in
+        one batch (one block), waiting for the receipts. Nothing when `approve_at_start` is off."""
+        if not self.approve_at_start:
+            return
+        approvals = [self.approval(pool, asset, asset, 0, MAX_UINT256 // 2, UNLIMITED) for asset in assets]
+        self.send_approvals([a for a in approvals if a is not None], simulator, dispatcher, head)
+
+    def approval(
+        self, spender: str, token: str, symbol: str, decimals: int, needed: int, mode: str
+    ) -> Approval | None:
+        """The approval that lets `spender` pull `needed` units of `token`: None when the allowance
+        already covers it, else `needed` itself (EXACT) or the maximum (UNLIMITED)."""
         assert self.address is not None
-        for asset in assets:
-            token = erc20(self.w3, asset)
-            if token.functions.allowance(self.address, pool).call() >= MAX_UINT256 // 2:
-                continue
-            call = token.functions.approve(pool, MAX_UINT256)
+        if erc20(self.w3, token).functions.allowance(self.address, spender).call() >= needed:
+            return None
+        amount = MAX_UINT256 if mode == UNLIMITED else needed
+        return Approval(token=token, symbol=symbol, decimals=decimals, spender=spender, amount=amount)
+
+    def send_approvals(
+        self, approvals: Sequence[Approval], simulator: Simulator, dispatcher: Dispatcher, head: int
+    ) -> None:
+        """Sends `approvals` through the dispatcher in one round (one batch, so one block), then waits
+        for every receipt."""
+        if not approvals:
+            return
+        assert self.address is not None
+        intents = []
+        for approval in approvals:
+            call = erc20(self.w3, approval.token).functions.approve(approval.spender, approval.amount)
             gas = simulator.estimate(call, self.address)
-            intent = Intent(APPROVE, f"approve:{asset}", call, gas, budget_wei=10**18)
-            [outcome] = dispatcher.round(head).dispatch([intent])
+            intents.append(Intent(APPROVE, f"approve:{approval.token}", call, gas, budget_wei=10**18))
+        outcomes = dispatcher.round(head).dispatch(intents)
+        for intent, outcome in zip(intents, outcomes, strict=True):
             if isinstance(outcome, NoFunds):
                 raise FundsError(f"account {self.address} cannot pay gas for {intent.key}")
-            if isinstance(outcome, Sent):
-                self.w3.eth.wait_for_transaction_receipt(outcome.record.hash, timeout=120)
-                dispatcher.poll(self.w3.eth.block_number)
+        sent = [outcome for outcome in outcomes if isinstance(outcome, Sent)]
+        for outcome in sent:
+            self.w3.eth.wait_for_transaction_receipt(outcome.record.hash, timeout=120)
+        if sent:
+            dispatcher.poll(self.w3.eth.block_number)
 
     def debt_funds(self, signing: bool) -> DebtFunds:
         """The debt tokens for one block's liquidations; when nothing is signed (a dry run, or no

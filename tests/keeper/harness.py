@@ -29,7 +29,7 @@ def make_keeper(
         environ={},
         dotenv_path=None,
     )
-    w3 = connect(settings.rpc_url)
+    w3 = connect(settings.rpc_url, settings.tx_rpc_url)
     ctx = validate(
         w3,
         load_deployment(settings.deployment),
