@@ -9,6 +9,9 @@ WAD = 10**18
 RAY = 10**27
 BPS = 10**4
 VIRTUAL_SHARES = 10**6
+#: The lens's health factor of an account it cannot value (a price read reverts): not below 1e18,
+#: so never taken for liquidatable, and not the max uint of an account without debt.
+UNREADABLE_HEALTH_FACTOR = 2**256 - 2
 MAX_UINT256 = 2**256 - 1
 
 

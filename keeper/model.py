@@ -140,7 +140,25 @@ class PoolModel:
         )
 
     def health_factor(self, address: str) -> int:
+        """The account's health factor, or the lens's UNREADABLE_HEALTH_FACTOR while a reserve it
+        uses has no price (the oracle does not answer): the chain cannot value it either."""
+        if self.unpriced(address):
+            return maths.UNREADABLE_HEALTH_FACTOR
         return self.account_data(address).health_factor
+
+    def unpriced(self, address: str) -> bool:
+        """Whether a reserve the account uses as collateral or borrows has no price."""
+        account = self.accounts.get(address)
+        if account is None:
+            return False
+        return any(
+            reserve.price == 0
+            and (
+                (account.supply_shares.get(reserve_id) and account.uses_as_collateral(reserve_id))
+                or (account.drawn_shares.get(reserve_id) and account.is_borrowing(reserve_id))
+            )
+            for reserve_id, reserve in self.reserves.items()
+        )
 
     def liquidation_pairs(self, address: str) -> list[tuple[Reserve, Reserve]]:
         """Every (collateral, debt) reserve pair a liquidation of this account could use."""

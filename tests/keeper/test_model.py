@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from stage_world import ALICE, BOB, CAROL, WAD, borrower, pool_model
 
+from keeper.maths import UNREADABLE_HEALTH_FACTOR
 from tests.reference import protocol_math as reference
 
 WETH_ID, WBTC_ID, USDC_ID = 0, 1, 2
@@ -62,3 +63,13 @@ def test_liquidation_pairs_are_every_enabled_collateral_against_every_debt():
     alice = replace(alice, config=alice.config & ~(1 << (2 * WBTC_ID + 1)))  # WBTC not as collateral
     model = pool_model(alice)
     assert [(c.symbol, d.symbol) for c, d in model.liquidation_pairs(ALICE)] == [("WETH", "USDC")]
+
+
+def test_an_account_using_a_reserve_without_a_price_is_unreadable_not_liquidatable():
+    alice = borrower(ALICE, {WETH_ID: 10 * 10**18}, {USDC_ID: 15_500 * 10**6})
+    bob = borrower(BOB, {WBTC_ID: 10**8}, {USDC_ID: 40_000 * 10**6})
+    model = pool_model(alice, bob)
+    model.update_reserve(replace(model.reserves[WBTC_ID], price=0))  # the oracle does not answer
+
+    assert model.health_factor(BOB) == UNREADABLE_HEALTH_FACTOR  # as the lens reports it
+    assert model.health_factor(ALICE) < UNREADABLE_HEALTH_FACTOR  # valued as before
