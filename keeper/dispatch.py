@@ -275,6 +275,7 @@ class Dispatcher:
                 if send.memo is not None:
                     self.store.set_meta(send.memo.key, send.memo.render(signed_ms))
         rejections = self._broadcast_many([r.raw for r in records])
+        self._stamp_head_at_send(records, block)
         results: list[Dispatched] = [Sent(r.intent, r, signed_ms) for r in records]
         refused = [i for i, rejected in enumerate(rejections) if rejected is not None]
         self.nonce = start + len(sends)
@@ -298,6 +299,29 @@ class Dispatcher:
                     record.gas_limit,
                 )
         return results
+
+    def _head_at_send(self, block: int) -> int:
+        """The node's head just after a send (at least `block`, the block the keeper was processing):
+        only blocks mined after it can have left a transaction out, so only they count toward its
+        replacement. A keeper lagging behind the head would otherwise count blocks mined before the
+        transaction even existed."""
+        self.rpc.add()
+        try:
+            response = self.w3.provider.make_request(RPCEndpoint("eth_blockNumber"), [])
+        except Exception:
+            return block
+        result = response.get("result") if response.get("error") is None else None
+        return max(block, int(result, 16)) if isinstance(result, str) else block
+
+    def _stamp_head_at_send(self, records: list[TxRecord], block: int) -> None:
+        """Dates `records` (just broadcast) with the node's head at send when it is past `block`."""
+        head = self._head_at_send(block)
+        if head == block:
+            return
+        with self.store.transaction():
+            for record in records:
+                record.sent_block = head
+                self.store.update_tx(record.hash, sent_block=head)
 
     def _never_below_the_queue(self, sends: Sequence[Send]) -> list[Send]:
         """`sends` with gas limits raised to the highest one before them in our queue, up to twice
@@ -574,6 +598,7 @@ class Dispatcher:
         except NodeRejected as rejected:
             log.warning("replacement_rejected hash=%s kind=%s", record.hash, rejected.kind)
             return None
+        replacement.sent_block = self._head_at_send(head)
         with self.store.transaction():
             self.store.add_tx(replacement)
             self.store.update_tx(record.hash, status=REPLACED, replaced_by=replacement.hash)
