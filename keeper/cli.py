@@ -23,7 +23,7 @@ simulates, and sends liquidate() with its own nonce and EIP-1559 fee management.
 
 Settings come from flags, then environment variables, then a .env file:
   RPC_URL, TX_RPC_URL, PRIVATE_KEY (or KEYSTORE + KEYSTORE_PASSWORD), KEEPER_ADDRESS, DEPLOYMENT, DB_PATH,
-  MIN_PROFIT_USD, MAX_GAS_GWEI, METRICS_PORT, CONFIRMATIONS, NATIVE_PRICE_USD, MIN_ETH_BALANCE.
+  MIN_PROFIT_USD, BID_SHARE, MAX_GAS_GWEI, METRICS_PORT, CONFIRMATIONS, NATIVE_PRICE_USD, MIN_ETH_BALANCE.
 KEEPER_ADDRESS (or --address) is a safety check: start-up fails unless the key belongs to it.
 `status` and `report` never create a database: a DB_PATH that does not exist is an error; `scan`
 indexes in memory when it does not exist.
@@ -74,6 +74,12 @@ def _trading(parser: argparse.ArgumentParser) -> None:
         help="skip liquidations earning less, in USD after worst-case gas (env MIN_PROFIT_USD; default 0)",
     )
     g.add_argument("--max-gas-gwei", help="never pay more per gas (env MAX_GAS_GWEI; default 500)")
+    g.add_argument(
+        "--bid-share",
+        help="share of a liquidation's expected profit (after worst-case gas at the market's fees) offered "
+        "as priority fee, from 0 (the node's minimum tip) to 1, within --max-gas-gwei and the profit "
+        "(env BID_SHARE; default 0.5)",
+    )
     g.add_argument(
         "--clear-dust-and-deficits",
         action="store_true",

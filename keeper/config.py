@@ -40,6 +40,7 @@ class Settings:
     keystore_password: Secret | None = field(default=None, repr=False)
     expected_address: str | None = None
     min_profit_usd: Decimal = Decimal(0)
+    bid_share: Decimal = Decimal("0.5")  # of a liquidation's surplus, as priority fee (keeper/bidding.py)
     max_gas_gwei: Decimal = Decimal(500)
     metrics_port: int | None = None
     confirmations: int = 1
@@ -73,6 +74,7 @@ ENV_FIELDS: dict[str, str] = {
     "DEPLOYMENT": "deployment",
     "DB_PATH": "db_path",
     "MIN_PROFIT_USD": "min_profit_usd",
+    "BID_SHARE": "bid_share",
     "MAX_GAS_GWEI": "max_gas_gwei",
     "METRICS_PORT": "metrics_port",
     "CONFIRMATIONS": "confirmations",
@@ -180,6 +182,11 @@ def load_settings(
     for name in ("min_profit_usd", "max_gas_gwei", "min_eth_balance"):
         if name in raw:
             kwargs[name] = _decimal(name.upper(), raw[name])
+    if "bid_share" in raw:
+        share = _decimal("BID_SHARE", raw["bid_share"])
+        if share > 1:
+            raise ConfigError(f"BID_SHARE must be between 0 and 1, got {raw['bid_share']!r}")
+        kwargs["bid_share"] = share
     if "native_price_usd" in raw:
         kwargs["native_price_usd"] = _decimal("NATIVE_PRICE_USD", raw["native_price_usd"])
     if "fee_bump" in raw:

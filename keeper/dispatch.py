@@ -19,6 +19,8 @@ from web3._utils.method_formatters import receipt_formatter
 from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint
 
+from keeper.bidding import BidPolicy
+from keeper.rivals import RivalWatch
 from keeper.rpc_batch import RawCall, RpcCounter, raw_call, send_batch
 from keeper.store import DROPPED, FAILED, MINED, PENDING, REPLACED, Store, TxRecord
 from keeper.transactions import (
@@ -33,6 +35,7 @@ from keeper.transactions import (
     Intent,
     NodeRejected,
     NoFunds,
+    Outbid,
     Refused,
     Send,
     Sent,
@@ -67,6 +70,7 @@ class Dispatcher:
         gas_limit_liquidation: int,
         confirmations: int = 1,
         clock: Callable[[], float] = time.time,
+        bid_share: Decimal = Decimal(0),
     ):
         self.w3 = w3
         self.account = account
@@ -80,6 +84,9 @@ class Dispatcher:
         self.gas_limit_liquidation = gas_limit_liquidation
         self.confirmations = max(1, confirmations)
         self.clock = clock
+        self.bidding = BidPolicy(bid_share, self.max_fee_cap)
+        self._suggests_tip: bool | None = None  # eth_maxPriorityFeePerGas answered (None: not asked)
+        self.rivals = RivalWatch(w3, rpc)
         self.chain_id = w3.eth.chain_id
         self.nonce: int | None = None
         self.replacements = 0
@@ -135,6 +142,20 @@ class Dispatcher:
         tip = min(GWEI, self.max_fee_cap)
         max_fee = min(2 * base_fee + tip, self.max_fee_cap)
         return Fees(max_fee=max_fee, tip=min(tip, max_fee), legacy=False)
+
+    def suggested_tip(self) -> int:
+        """The node's suggested minimum tip (`eth_maxPriorityFeePerGas`), 0 when it has none; a node
+        that does not answer it is not asked again."""
+        if self._suggests_tip is False:
+            return 0
+        self.rpc.add()
+        try:
+            response = self.w3.provider.make_request(RPCEndpoint("eth_maxPriorityFeePerGas"), [])
+        except Exception:
+            response = {"error": "no answer"}
+        result = response.get("result") if response.get("error") is None else None
+        self._suggests_tip = result is not None
+        return int(result, 16) if isinstance(result, str) else int(result or 0)
 
     def sized(self, intent: Intent, fees: Fees) -> Send:
         """The transaction for an intent: its gas limit from the expected gas, and the fee budget its
@@ -243,7 +264,9 @@ class Dispatcher:
         start = self.nonce if self.nonce is not None else self.sync_nonce()
         fees = fees or self.current_fees()
         sends = self._never_below_the_queue(sends)
-        records = [self._signed(kind, send, start + i, fees, block) for i, send in enumerate(sends)]
+        records = [
+            self._signed(kind, send, start + i, send.fees or fees, block) for i, send in enumerate(sends)
+        ]
         with self.store.transaction():
             for record in records:
                 self.store.add_tx(record)
@@ -252,6 +275,7 @@ class Dispatcher:
                 if send.memo is not None:
                     self.store.set_meta(send.memo.key, send.memo.render(signed_ms))
         rejections = self._broadcast_many([r.raw for r in records])
+        self._stamp_head_at_send(records, block)
         results: list[Dispatched] = [Sent(r.intent, r, signed_ms) for r in records]
         refused = [i for i, rejected in enumerate(rejections) if rejected is not None]
         self.nonce = start + len(sends)
@@ -275,6 +299,29 @@ class Dispatcher:
                     record.gas_limit,
                 )
         return results
+
+    def _head_at_send(self, block: int) -> int:
+        """The node's head just after a send (at least `block`, the block the keeper was processing):
+        only blocks mined after it can have left a transaction out, so only they count toward its
+        replacement. A keeper lagging behind the head would otherwise count blocks mined before the
+        transaction even existed."""
+        self.rpc.add()
+        try:
+            response = self.w3.provider.make_request(RPCEndpoint("eth_blockNumber"), [])
+        except Exception:
+            return block
+        result = response.get("result") if response.get("error") is None else None
+        return max(block, int(result, 16)) if isinstance(result, str) else block
+
+    def _stamp_head_at_send(self, records: list[TxRecord], block: int) -> None:
+        """Dates `records` (just broadcast) with the node's head at send when it is past `block`."""
+        head = self._head_at_send(block)
+        if head == block:
+            return
+        with self.store.transaction():
+            for record in records:
+                record.sent_block = head
+                self.store.update_tx(record.hash, sent_block=head)
 
     def _never_below_the_queue(self, sends: Sequence[Send]) -> list[Send]:
         """`sends` with gas limits raised to the highest one before them in our queue, up to twice
@@ -312,7 +359,8 @@ class Dispatcher:
                 used.add(records[i].nonce)  # someone else's transaction holds it: no gap
                 moved.append((i, rejected))
                 continue
-            result = self._send_fixing(kind, sends[i], records[i].nonce, fees, block, rejected, pinned=True)
+            own = sends[i].fees or fees
+            result = self._send_fixing(kind, sends[i], records[i].nonce, own, block, rejected, pinned=True)
             results[i] = self._outcome(result, sends[i].intent, signed_ms)
             if isinstance(result, TxRecord):
                 used.add(result.nonce)
@@ -324,7 +372,8 @@ class Dispatcher:
                 self._fill_nonce(nonce, fees, block)
         self.nonce = top + 1
         for i, rejected in moved:
-            result = self._send_fixing(kind, sends[i], records[i].nonce, fees, block, rejected, pinned=False)
+            own = sends[i].fees or fees
+            result = self._send_fixing(kind, sends[i], records[i].nonce, own, block, rejected, pinned=False)
             results[i] = self._outcome(result, sends[i].intent, signed_ms)
 
     def _send_fixing(
@@ -549,6 +598,7 @@ class Dispatcher:
         except NodeRejected as rejected:
             log.warning("replacement_rejected hash=%s kind=%s", record.hash, rejected.kind)
             return None
+        replacement.sent_block = self._head_at_send(head)
         with self.store.transaction():
             self.store.add_tx(replacement)
             self.store.update_tx(record.hash, status=REPLACED, replaced_by=replacement.hash)
@@ -595,6 +645,12 @@ class Dispatcher:
         return len(self.store.txs(PENDING))
 
 
+def _liquidated_user(intent_key: str) -> str:
+    """The account of a liquidation intent (`liquidate:user:collateral:debt`)."""
+    parts = intent_key.split(":")
+    return parts[1] if len(parts) > 1 else ""
+
+
 class Round:
     """One block's sends at one fee quote. The keeper's ETH is read once, on the first send that needs
     it, and each transaction's worst-case gas (gas limit x max fee) is set aside from it, so a drained
@@ -605,6 +661,7 @@ class Round:
         self.block = block
         self.fees = fees
         self._spendable: int | None = None
+        self._min_tip: int | None = None
 
     def liquidation_gas_wei(self) -> int:
         """The worst case a liquidation's gas can cost at this round's fees, for ranking."""
@@ -617,21 +674,68 @@ class Round:
         if len(kinds) > 1:
             raise ValueError(f"one kind of intent per dispatch, got {sorted(kinds)}")
         dispatcher = self.dispatcher
+        if not intents:
+            return []
         sends = [dispatcher.sized(intent, self.fees) for intent in intents]
-        if not dispatcher.signing:
-            return dispatcher.submit_many(intents[0].kind, sends, self.block, self.fees) if intents else []
         outcomes: list[Dispatched | None] = [None] * len(sends)
+        if intents[0].kind == LIQUIDATE:
+            sends = self._bids(intents, sends, outcomes)
+        if not dispatcher.signing:
+            live = [i for i, o in enumerate(outcomes) if o is None]
+            done = dispatcher.submit_many(intents[0].kind, [sends[i] for i in live], self.block, self.fees)
+            for i, outcome in zip(live, done, strict=True):
+                outcomes[i] = outcome
+            return [o for o in outcomes if o is not None]
         funded: list[int] = []
         for i, send in enumerate(sends):
-            if self._reserve(send.gas_limit * self.fees.max_fee):
+            if outcomes[i] is not None:
+                continue
+            if self._reserve(send.gas_limit * (send.fees or self.fees).max_fee):
                 funded.append(i)
             else:
                 outcomes[i] = NoFunds(send.intent, "insufficient native balance", dispatcher._now_ms())
+        # The highest bid at the lowest nonce: a builder takes one sender's transactions in nonce order,
+        # so a low tip ahead of a high one would hold the high one back behind every rival between them.
+        funded.sort(key=lambda i: -(sends[i].fees or self.fees).tip)
         if funded:
             sent = dispatcher.submit_many(intents[0].kind, [sends[i] for i in funded], self.block, self.fees)
             for i, outcome in zip(funded, sent, strict=True):
                 outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
+
+    def _bids(
+        self, intents: Sequence[Intent], sends: list[Send], outcomes: list[Dispatched | None]
+    ) -> list[Send]:
+        """Each liquidation's bid from its revenue (its budget); against a rival's pending liquidation
+        of the same account it bids one wei per gas above the rival, or drops out (`Outbid`) when the
+        bounds do not reach that far."""
+        dispatcher = self.dispatcher
+        policy = dispatcher.bidding
+        if policy.share <= 0 or self.fees.legacy or not intents:
+            return sends
+        if self._min_tip is None:
+            self._min_tip = dispatcher.suggested_tip()
+        base_fee = policy.base_fee(self.fees)
+        rivals = dispatcher.rivals.pending_bids(raw_call(intents[0].call).to, dispatcher.address, base_fee)
+        bid: list[Send] = []
+        for i, (intent, send) in enumerate(zip(intents, sends, strict=True)):
+            revenue = intent.budget_wei
+            fees = policy.fees(self.fees, revenue, intent.expected_gas, send.gas_limit, self._min_tip)
+            rival = rivals.get(_liquidated_user(intent.key).lower())
+            if rival is not None and rival >= fees.tip:
+                ceiling = policy.ceiling_tip(self.fees, revenue, send.gas_limit)
+                if rival + 1 > ceiling:
+                    log.info(
+                        "outbid intent=%s rival_tip_gwei=%.3f ceiling_gwei=%.3f",
+                        intent.key,
+                        rival / GWEI,
+                        ceiling / GWEI,
+                    )
+                    reason = f"a rival tips {rival} wei per gas, above our ceiling of {ceiling}"
+                    outcomes[i] = Outbid(intent.key, reason, dispatcher._now_ms())
+                fees = policy.at_tip(self.fees, rival + 1)
+            bid.append(replace(send, fees=fees))
+        return bid
 
     def _reserve(self, cost_wei: int) -> bool:
         if self._spendable is None:

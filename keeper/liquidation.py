@@ -21,7 +21,7 @@ from keeper.model import PoolModel
 from keeper.rpc_batch import RawCall
 from keeper.simulation import Simulator
 from keeper.strategy import Decision, Opportunity, Ranking
-from keeper.transactions import LIQUIDATE, Dispatched, DryRun, Intent, NoFunds, Sent
+from keeper.transactions import LIQUIDATE, Dispatched, DryRun, Intent, NoFunds, Outbid, Sent
 from keeper.wallet import Wallet
 
 log = logging.getLogger(__name__)
@@ -179,6 +179,10 @@ class Liquidator:
         opp = memo.decision.opportunity
         if isinstance(outcome, NoFunds):  # our count, or the node's (e.g. other transactions)
             self._await_funds(attempts, opp.user, "insufficient native balance")
+            return
+        if isinstance(outcome, Outbid):  # a rival's pending liquidation tips more than we may
+            attempts.skipped[opp.user] = "outbid by a rival"
+            self.metrics.skipped.labels(reason="outbid").inc()
             return
         if not isinstance(outcome, Sent | DryRun):
             attempts.skipped[opp.user] = "refused by the node"

@@ -76,7 +76,12 @@ class Keeper:
             w3, self.discovery, store, deployment.deploy_block, settings.reorg_depth, clock
         )
         self.strategy = Strategy(
-            w3, ctx.contracts, self.rpc, settings.min_profit_usd, settings.clear_dust_and_deficits
+            w3,
+            ctx.contracts,
+            self.rpc,
+            settings.min_profit_usd,
+            settings.clear_dust_and_deficits,
+            bid_share=settings.bid_share,
         )
         self.wallet = Wallet(w3, ctx.address, metrics, self.rpc, settings.min_eth_balance)
         self.dispatcher = Dispatcher(
@@ -92,6 +97,7 @@ class Keeper:
             gas_limit_liquidation=settings.gas_limit_liquidation,
             confirmations=settings.confirmations,
             clock=clock,
+            bid_share=settings.bid_share,
         )
         self.simulator = Simulator(w3, self.rpc)
         self.candidates = Candidates(self.reader, settings.sweep_every_blocks)
@@ -270,7 +276,9 @@ class Keeper:
     def preview(self, users: Sequence[str]) -> list[Decision]:
         """The best liquidation of each of `users` at the last block processed, gas not priced in."""
         assert self.model is not None
-        return self.strategy.rank(self.model, users, self.caller, self.processed, Decimal(0)).decisions
+        processed = self.processed
+        ranking = self.strategy.rank(self.model, users, self.caller, processed, Decimal(0), price_bid=False)
+        return ranking.decisions
 
     def liquidate(self, users: Sequence[str]) -> Attempts:
         """Ranks and sends the liquidations of `users` now, as a step would."""

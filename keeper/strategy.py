@@ -13,6 +13,7 @@ from web3 import Web3
 from web3.types import BlockIdentifier
 
 from keeper import maths
+from keeper.bidding import bid_cost_usd
 from keeper.calls import function
 from keeper.contracts import Contracts
 from keeper.model import PoolModel, Reserve
@@ -46,7 +47,7 @@ class Opportunity:
     preview: Preview
     health_factor: int
     revenue_usd: Decimal  # collateral to the liquidator minus debt repaid, before gas
-    gas_cost_usd: Decimal  # worst case: maxFeePerGas x gas limit
+    gas_cost_usd: Decimal  # worst case: maxFeePerGas x gas limit, plus the most the bid may spend
     clears_dust: bool  # repays the whole reserve debt or seizes the whole collateral
 
     @property
@@ -86,12 +87,14 @@ class Strategy:
         rpc: RpcCounter,
         min_profit_usd: Decimal,
         clear_dust_and_deficits: bool,
+        bid_share: Decimal = Decimal(0),
     ):
         self.w3 = w3
         self.contracts = contracts
         self.rpc = rpc
         self.min_profit_usd = min_profit_usd
         self.clear_dust_and_deficits = clear_dust_and_deficits
+        self.bid_share = bid_share
 
     def previews(
         self,
@@ -122,9 +125,15 @@ class Strategy:
         caller: str,
         block: BlockIdentifier,
         gas_cost_usd: Decimal,
+        *,
+        price_bid: bool = True,
     ) -> Ranking:
         """Best pair per user, in liquidation order: highest profit first, riskiest first on ties;
-        and why, for each user none of whose pairs can be liquidated, the preview reverted."""
+        and why, for each user none of whose pairs can be liquidated, the preview reverted. Each
+        opportunity's gas is `gas_cost_usd` (the worst case at the market's fees) plus the most its bid
+        may spend (keeper/bidding.py, unless not `price_bid`), so the profit is what is left after the
+        bid."""
+        share = self.bid_share if price_bid else Decimal(0)
         previews = self.previews(model, users, caller, block)
         best: dict[str, Opportunity] = {}
         reverted: dict[str, str] = {}
@@ -150,15 +159,15 @@ class Strategy:
                     collateral.total_supply_shares,
                 )
             )
+            revenue_usd = usd(collateral, preview.collateral_to_liquidator) - usd(debt, preview.debt_to_repay)
             opportunity = Opportunity(
                 user=user,
                 collateral=collateral,
                 debt=debt,
                 preview=preview,
                 health_factor=preview.health_factor,
-                revenue_usd=usd(collateral, preview.collateral_to_liquidator)
-                - usd(debt, preview.debt_to_repay),
-                gas_cost_usd=gas_cost_usd,
+                revenue_usd=revenue_usd,
+                gas_cost_usd=gas_cost_usd + bid_cost_usd(share, revenue_usd, gas_cost_usd),
                 clears_dust=clears_dust,
             )
             current = best.get(user)

@@ -62,6 +62,7 @@ class Send:
     budget_wei: int
     value: int = 0
     memo: Memo | None = None
+    fees: Fees | None = None  # its own fees (a liquidation's bid), else its batch's
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,17 @@ class NoFunds:
     at_ms: int
 
 
-Dispatched = Sent | DryRun | Refused | NoFunds
+@dataclass(frozen=True)
+class Outbid:
+    """Not sent: a rival's pending liquidation of the same account tips more than the bounds let
+    this one bid, so it would only pay for a revert."""
+
+    key: str
+    reason: str
+    at_ms: int
+
+
+Dispatched = Sent | DryRun | Refused | NoFunds | Outbid
 
 
 @dataclass(frozen=True)

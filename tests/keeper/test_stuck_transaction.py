@@ -13,7 +13,9 @@ GWEI = 10**9
 
 def test_underpriced_liquidation_is_replaced_and_lands(devnet, keeper_key, tmp_path):
     alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
-    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite", replace_after_blocks=2)
+    # At the market's tip (no bid), so that a base fee twenty times the first max fee stays within
+    # MAX_GAS_GWEI and the liquidation's budget: the replacement can land.
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite", replace_after_blocks=2, bid_share=0)
     keeper.start()
     rpc(devnet, "evm_setAutomine", False)
 
