@@ -71,6 +71,7 @@ class Dispatcher:
         confirmations: int = 1,
         clock: Callable[[], float] = time.time,
         bid_share: Decimal = Decimal(0),
+        on_replaced: Callable[[], None] = lambda: None,
     ):
         self.w3 = w3
         self.account = account
@@ -84,6 +85,7 @@ class Dispatcher:
         self.gas_limit_liquidation = gas_limit_liquidation
         self.confirmations = max(1, confirmations)
         self.clock = clock
+        self.on_replaced = on_replaced  # told of every same-nonce replacement (the metric)
         self.bidding = BidPolicy(bid_share, self.max_fee_cap)
         self._suggests_tip: bool | None = None  # eth_maxPriorityFeePerGas answered (None: not asked)
         self.rivals = RivalWatch(w3, rpc)
@@ -603,6 +605,7 @@ class Dispatcher:
             self.store.add_tx(replacement)
             self.store.update_tx(record.hash, status=REPLACED, replaced_by=replacement.hash)
         self.replacements += 1
+        self.on_replaced()
         log.info(
             "tx_replaced old=%s new=%s nonce=%d max_fee_gwei=%.3f tip_gwei=%.3f",
             record.hash,

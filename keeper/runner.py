@@ -97,6 +97,7 @@ class Keeper:
             gas_limit_liquidation=settings.gas_limit_liquidation,
             confirmations=settings.confirmations,
             clock=clock,
+            on_replaced=metrics.replaced.inc,
             bid_share=settings.bid_share,
         )
         self.simulator = Simulator(w3, self.rpc)

@@ -42,6 +42,8 @@ def test_underpriced_liquidation_is_replaced_and_lands(devnet, keeper_key, tmp_p
     keeper.step()
     assert keeper.store.tx(first.hash).status == REPLACED
     assert keeper.store.tx(first.hash).replaced_by == replacement.hash
+    # The alert on rising replacements reads this counter.
+    assert keeper.metrics.registry.get_sample_value("liqkeeper_transactions_replaced_total") == 1
     assert keeper.store.tx(replacement.hash).status == MINED
     assert devnet.health_factor(alice) >= WAD
     assert len(keeper.store.liquidations()) == 1
