@@ -40,6 +40,49 @@ class AssetInfo:
 
 
 @dataclass(frozen=True)
+class PoolInfo:
+    """One Uniswap V3 pool: its two assets by symbol in the pool's token0/token1 order, its fee tier."""
+
+    token0: str
+    token1: str
+    fee: int  # hundredths of a BPS (500 = 0.05%)
+    address: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"token0": self.token0, "token1": self.token1, "fee": self.fee, "address": self.address}
+
+
+@dataclass(frozen=True)
+class UniswapInfo:
+    """The Uniswap V3 deployment flash liquidations swap through; `deployed` when the deploy created it
+    (a devnet) rather than naming an existing one."""
+
+    factory: str
+    router: str
+    quoter: str
+    position_manager: str
+    pools: tuple[PoolInfo, ...]
+    deployed: bool = False
+
+    def pool(self, symbol_a: str, symbol_b: str, fee: int | None = None) -> PoolInfo | None:
+        """The pool of two assets (any order), at `fee` or the first listed."""
+        for pool in self.pools:
+            if {pool.token0, pool.token1} == {symbol_a, symbol_b} and fee in (None, pool.fee):
+                return pool
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "factory": self.factory,
+            "router": self.router,
+            "quoter": self.quoter,
+            "position_manager": self.position_manager,
+            "deployed": self.deployed,
+            "pools": [pool.to_dict() for pool in self.pools],
+        }
+
+
+@dataclass(frozen=True)
 class Deployment:
     """What `deployments/<chainId>.json` holds; `path` is the file it was read from or written to."""
 
@@ -56,6 +99,7 @@ class Deployment:
     deploy_block_hash: str = ""
     deployer: str = ""
     liquidation_config: Mapping[str, int] = field(default_factory=dict)
+    uniswap: UniswapInfo | None = None
 
     def asset_by_symbol(self, symbol: str) -> AssetInfo:
         for asset in self.assets:
@@ -83,6 +127,7 @@ class Deployment:
             "native_price_asset": self.native_price_asset,
             "assets": {asset.symbol: asset.to_dict() for asset in self.assets},
             "liquidation_config": dict(self.liquidation_config),
+            **({"uniswap": self.uniswap.to_dict()} if self.uniswap else {}),
         }
 
     def to_json(self) -> str:
@@ -128,8 +173,7 @@ def load_deployment(path: Path) -> Deployment:
     """Parses and checks a deployment file; every problem becomes one `DeploymentError` sentence."""
     if not path.is_file():
         raise DeploymentError(
-            f"deployment file {path} not found: deploy with `python scripts/deploy.py` "
-            "or pass --deployment"
+            f"deployment file {path} not found: deploy with `python scripts/deploy.py` or pass --deployment"
         )
     try:
         raw = json.loads(path.read_text())
@@ -177,4 +221,32 @@ def load_deployment(path: Path) -> Deployment:
         deploy_block_hash=_text(raw.get("deploy_block_hash"), "deploy_block_hash", path),
         deployer=_text(raw.get("deployer"), "deployer", path),
         liquidation_config=_mapping(raw.get("liquidation_config"), "liquidation_config", path),
+        uniswap=_uniswap(raw.get("uniswap"), {a.symbol for a in assets}, path),
+    )
+
+
+def _uniswap(raw: Any, symbols: set[str], path: Path) -> UniswapInfo | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("pools"), list):
+        raise DeploymentError(f"deployment file {path}: 'uniswap' must be an object with a list of pools")
+    pools = []
+    for i, pool in enumerate(raw["pools"]):
+        if not isinstance(pool, dict) or not {pool.get("token0"), pool.get("token1")} <= symbols:
+            raise DeploymentError(f"deployment file {path}: uniswap.pools[{i}] must name two listed assets")
+        pools.append(
+            PoolInfo(
+                token0=pool["token0"],
+                token1=pool["token1"],
+                fee=_int(pool.get("fee"), f"uniswap.pools[{i}].fee", path),
+                address=_address(pool.get("address"), f"uniswap.pools[{i}].address", path),
+            )
+        )
+    return UniswapInfo(
+        factory=_address(raw.get("factory"), "uniswap.factory", path),
+        router=_address(raw.get("router"), "uniswap.router", path),
+        quoter=_address(raw.get("quoter"), "uniswap.quoter", path),
+        position_manager=_address(raw.get("position_manager"), "uniswap.position_manager", path),
+        pools=tuple(pools),
+        deployed=bool(raw.get("deployed", False)),
     )

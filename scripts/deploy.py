@@ -38,7 +38,7 @@ from web3 import HTTPProvider, Web3  # noqa: E402
 from keeper.deployment import Deployment  # noqa: E402
 from keeper.errors import ConfigError  # noqa: E402
 from scripts.deployer import DEPLOYMENTS_DIR, DeployError, Sender, default_plan, deploy, plan_from_file  # noqa: E402
-from scripts.listing import listing_table  # noqa: E402
+from scripts.listing import listing_table, uniswap_table  # noqa: E402
 
 log = logging.getLogger("deploy")
 
@@ -77,6 +77,8 @@ def deploy_and_write(w3: Web3, sender: Sender, network: str) -> Deployment:
     out = Path(os.environ.get("DEPLOYMENTS_DIR") or DEPLOYMENTS_DIR)
     deployment = deploy(w3, sender, plan, network=network).write(out)
     print(listing_table(deployment), flush=True)
+    if deployment.uniswap is not None:
+        print(uniswap_table(deployment), flush=True)
     log.info(
         "pool %s oracle %s lens %s on chain %d from block %d -> %s",
         deployment.pool,

@@ -20,6 +20,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from keeper.deployment import AssetInfo, Deployment
+from scripts.uniswap import DEVNET_UNISWAP, UniswapDeployer, UniswapPlan, UniswapPlanError, check_plan
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class DeploymentPlan:
     liquidation_bonus_factor: int = 20_00
     fee_receiver: str | None = None  # default: the deployer
     native_price_asset: str | None = "WETH"  # asset whose price values the gas token
+    uniswap: UniswapPlan | None = None  # the pools flash liquidations swap through (scripts/uniswap.py)
 
 
 DEVNET_ASSETS: tuple[AssetPlan, ...] = (
@@ -90,8 +92,9 @@ DEVNET_ASSETS: tuple[AssetPlan, ...] = (
 )
 
 
-def default_plan() -> DeploymentPlan:
-    return DeploymentPlan(assets=DEVNET_ASSETS)
+def default_plan(uniswap: bool = True) -> DeploymentPlan:
+    """The devnet's four mock assets, and (unless `uniswap` is False) Uniswap V3 with a pool per pair."""
+    return DeploymentPlan(assets=DEVNET_ASSETS, uniswap=DEVNET_UNISWAP if uniswap else None)
 
 
 class DeployError(Exception):
@@ -111,8 +114,11 @@ def plan_from_file(path: Path) -> DeploymentPlan:
         raise DeployError(f'DEPLOY_PLAN {path} must be an object with a non-empty list under "assets"')
     try:
         assets = tuple(AssetPlan(**a) for a in raw.pop("assets"))
-        plan = DeploymentPlan(assets=assets, **raw)
+        uniswap = UniswapPlan.from_json(raw.pop("uniswap")) if "uniswap" in raw else None
+        plan = DeploymentPlan(assets=assets, uniswap=uniswap, **raw)
     except TypeError as exc:
+        raise DeployError(f"DEPLOY_PLAN {path}: {exc}") from None
+    except UniswapPlanError as exc:
         raise DeployError(f"DEPLOY_PLAN {path}: {exc}") from None
     symbols = [asset.symbol for asset in assets]
     if len(set(symbols)) != len(symbols):
@@ -136,6 +142,11 @@ def check_before_sending(w3: Web3, sender: Sender, plan: DeploymentPlan) -> None
         for what, address in asset.existing_addresses():
             if not w3.eth.get_code(Web3.to_checksum_address(address)):
                 raise DeployError(f"{asset.symbol} {what} {address} has no code on chain {chain_id}")
+    if plan.uniswap is not None:
+        try:
+            check_plan(w3, plan.uniswap, {a.symbol: a.token for a in plan.assets})
+        except UniswapPlanError as exc:
+            raise DeployError(str(exc)) from None
     if w3.eth.get_balance(sender.address) == 0:
         raise DeployError(f"the deployer {sender.address} has no ETH on chain {chain_id}")
 
@@ -186,7 +197,12 @@ class Sender:
         return self.deploy_with_receipt(name, *args)[0]
 
     def deploy_with_receipt(self, name: str, *args: Any) -> tuple[Contract, dict[str, Any]]:
-        artifact = load_artifact(name)
+        return self.deploy_artifact(name, load_artifact(name), *args)
+
+    def deploy_artifact(
+        self, name: str, artifact: dict[str, Any], *args: Any
+    ) -> tuple[Contract, dict[str, Any]]:
+        """Deploys a compiled artifact ({"abi", "bytecode"}), ours or a package's, as it is."""
         factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         receipt = self._send(factory.constructor(*args).build_transaction({"from": self.address}))
         address = receipt["contractAddress"]
@@ -238,6 +254,11 @@ def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "devel
             plan.liquidation_bonus_factor,
         )
     )
+    uniswap = None
+    if plan.uniswap is not None:
+        prices = {a.symbol: int(oracle.functions.getPrice(a.address).call()) for a in assets}
+        by_symbol = {a.symbol: a for a in assets}
+        uniswap = UniswapDeployer(w3, sender, plan.uniswap, by_symbol, prices).deploy()
     return Deployment(
         chain_id=w3.eth.chain_id,
         network=network,
@@ -255,6 +276,7 @@ def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "devel
             "health_factor_for_max_bonus": plan.health_factor_for_max_bonus,
             "liquidation_bonus_factor": plan.liquidation_bonus_factor,
         },
+        uniswap=uniswap,
     )
 
 

@@ -64,3 +64,18 @@ def listing_table(deployment: Deployment) -> str:
         return "  ".join(cells).rstrip()
 
     return "\n".join(line(row) for row in rows)
+
+
+def uniswap_table(deployment: Deployment) -> str:
+    """The Uniswap V3 contracts and pools of `deployment` (flash liquidations swap through them), or ""."""
+    uniswap = deployment.uniswap
+    if uniswap is None:
+        return ""
+    origin = "deployed here" if uniswap.deployed else "existing"
+    lines = [
+        f"Uniswap V3 ({origin}): factory {uniswap.factory}, router {uniswap.router}, "
+        f"quoter {uniswap.quoter}, positions {uniswap.position_manager}"
+    ]
+    for pool in uniswap.pools:
+        lines.append(f"  {pool.token0}/{pool.token1:<5} fee {pool.fee / 1e4:.2f}%  {pool.address}")
+    return "\n".join(lines)

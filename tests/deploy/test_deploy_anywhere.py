@@ -73,6 +73,14 @@ def test_the_listing_is_one_table_with_every_factor_in_percent(brownie_user, cha
     assert rows["USDC"][2:6] == ["6", "85.00%", "80.00%", "4.00%"]
     assert rows["DAI"][6] == "0.00% -> 5.00% at 80.00% -> 65.00% at 100%"
     assert "deployed MockERC20" not in result.stdout + result.stderr
+    # Then the Uniswap V3 pools flash liquidations swap through, one line each.
+    uniswap = data["uniswap"]
+    title = lines[header + 1 + len(RESERVES)]
+    assert title.startswith(f"Uniswap V3 (deployed here): factory {uniswap['factory']}")
+    pool_lines = lines[header + 2 + len(RESERVES) :]
+    assert [line.split()[-1] for line in pool_lines] == [p["address"] for p in uniswap["pools"]]
+    assert set(pool_lines[0].split()[0].split("/")) == {"WETH", "USDC"}
+    assert pool_lines[0].split()[1:3] == ["fee", "0.05%"]
 
 
 def test_a_node_on_another_chain_is_refused_before_sending(brownie_user, chain_4242, tmp_path):

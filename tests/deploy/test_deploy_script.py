@@ -13,6 +13,7 @@ from eth_account import Account
 
 from scripts.deployer import Sender, contract
 from scripts.devnode import AnvilNode, GanacheNode, dev_key
+from scripts.uniswap import artifact
 
 DEPLOYER_INDEX = 5
 RESERVES = ["WETH", "WBTC", "USDC", "DAI"]
@@ -196,3 +197,106 @@ def test_a_planned_token_without_code_is_refused(refuses, tmp_path):
             "max_liquidation_bonus": 10500, "token": nobody}  # fmt: skip
     path = plan_file(tmp_path, {"assets": [weth]})
     refuses(f"WETH token {nobody} has no code on chain 31337", DEPLOY_PLAN=path)
+
+
+# Uniswap V3: a devnet gets its own; a live network names the existing one, checked before sending.
+
+
+def existing_market(w3) -> dict:
+    """Someone else's tokens, feed and Uniswap V3 deployment (from the npm bytecode), with one
+    WETH/USDC pool at the 0.05% tier."""
+    issuer = Sender(w3, address=w3.eth.accounts[0])
+    weth = issuer.deploy("MockERC20", "Wrapped Ether", "WETH", 18)
+    usdc = issuer.deploy("MockERC20", "USD Coin", "USDC", 6)
+    feed = issuer.deploy("MockPriceFeed", 8, 2_000 * 10**8)
+    factory = issuer.deploy_artifact("UniswapV3Factory", artifact("UniswapV3Factory"))[0]
+    periphery = {
+        name: issuer.deploy_artifact(name, artifact(name), *args)[0].address
+        for name, args in (
+            ("SwapRouter", (factory.address, weth.address)),
+            ("QuoterV2", (factory.address, weth.address)),
+            ("NonfungiblePositionManager", (factory.address, weth.address, weth.address)),
+        )
+    }
+    issuer.transact(factory.functions.createPool(weth.address, usdc.address, 500))
+    assets = [
+        {"symbol": "WETH", "decimals": 18, "price": 0, "collateral_factor": 8000,
+         "max_liquidation_bonus": 10500, "token": weth.address, "feed": feed.address},
+        {"symbol": "USDC", "decimals": 6, "price": 10**8, "collateral_factor": 8500,
+         "max_liquidation_bonus": 10400, "token": usdc.address},
+    ]  # fmt: skip
+    uniswap = {
+        "factory": factory.address,
+        "router": periphery["SwapRouter"],
+        "quoter": periphery["QuoterV2"],
+        "position_manager": periphery["NonfungiblePositionManager"],
+        "pairs": [{"a": "WETH", "b": "USDC", "fee": 500}],
+    }
+    pool = factory.functions.getPool(weth.address, usdc.address, 500).call()
+    return {"assets": assets, "uniswap": uniswap, "pool": pool}
+
+
+def test_a_live_network_records_the_existing_uniswap_and_deploys_none(
+    brownie_user, live_node, live_network, tmp_path
+):
+    w3 = live_node.web3()
+    market = existing_market(w3)
+    blocks_before = w3.eth.block_number
+    plan = {"assets": market["assets"], "uniswap": market["uniswap"], "native_price_asset": "WETH"}
+
+    result = brownie_user.deploy(
+        "--network",
+        live_network,
+        DEPLOYER_PRIVATE_KEY=dev_key(DEPLOYER_INDEX),
+        DEPLOY_PLAN=plan_file(tmp_path, plan),
+        DEPLOYMENTS_DIR=str(tmp_path),
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = deployment_file(tmp_path, 31337)
+    assert data["uniswap"]["deployed"] is False
+    assert data["uniswap"]["factory"] == market["uniswap"]["factory"]
+    assert [p["address"] for p in data["uniswap"]["pools"]] == [market["pool"]]
+    # The protocol's own transactions only (as without Uniswap): nothing was deployed for it.
+    deployer = Account.from_key(dev_key(DEPLOYER_INDEX)).address
+    assert w3.eth.get_transaction_count(deployer) == 3 + 1 + 2 * 2 + 1
+    assert w3.eth.block_number > blocks_before
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        (
+            {"factory": "0x000000000000000000000000000000000000dEaD"},
+            "uniswap factory 0x000000000000000000000000000000000000dEaD has no code on chain 31337",
+        ),
+        (
+            {"pairs": [{"a": "WETH", "b": "USDC", "fee": 3000}]},
+            "uniswap pair WETH/USDC has no pool at fee 3000 on the factory {factory}",
+        ),
+        (
+            {"pairs": [{"a": "WETH", "b": "USDC", "fee": 1234}]},
+            "uniswap pair WETH/USDC: fee tier 1234 is not enabled on the factory {factory}",
+        ),
+    ],
+    ids=["factory-without-code", "pair-without-pool", "fee-tier-not-enabled"],
+)
+def test_a_bad_existing_uniswap_is_refused_before_sending(refuses, live_node, tmp_path, change, sentence):
+    market = existing_market(live_node.web3())
+    uniswap = {**market["uniswap"], **change}
+    path = plan_file(tmp_path, {"assets": market["assets"], "uniswap": uniswap})
+    refuses(sentence.format(factory=market["uniswap"]["factory"]), DEPLOY_PLAN=path)
+
+
+def test_a_fee_tier_a_new_factory_lacks_is_refused_before_sending(refuses, tmp_path):
+    weth = {"symbol": "WETH", "decimals": 18, "price": 2_000 * 10**8, "collateral_factor": 8000,
+            "max_liquidation_bonus": 10500}
+    usdc = {"symbol": "USDC", "decimals": 6, "price": 10**8, "collateral_factor": 8500,
+            "max_liquidation_bonus": 10400}  # fmt: skip
+    path = plan_file(
+        tmp_path, {"assets": [weth, usdc], "uniswap": {"pairs": [{"a": "WETH", "b": "USDC", "fee": 100}]}}
+    )
+    refuses(
+        "uniswap pair WETH/USDC: fee tier 100 does not exist on a new factory (it enables 500, 3000, 10000)",
+        DEPLOY_PLAN=path,
+    )

@@ -30,7 +30,7 @@ class Devnet:
     def create(cls, node: AnvilNode, directory: Path) -> Devnet:
         w3 = node.web3()
         owner = Sender(w3, address=w3.eth.accounts[0])
-        deployment = deploy(w3, owner, default_plan(), network="anvil-test").write(directory)
+        deployment = deploy(w3, owner, default_plan(uniswap=False), network="anvil-test").write(directory)
         return cls(w3=w3, deployment=deployment, deployment_path=deployment.path, owner=owner)
 
     def token(self, symbol: str) -> Any:
