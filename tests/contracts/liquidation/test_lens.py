@@ -5,7 +5,6 @@ well inside the 30M block gas limit. An account whose health factor cannot be re
 reverting price of a reserve it uses) is flagged (`getHealthFactorsChecked`,
 `getLiquidatableChecked`), never listed as liquidatable, and the other accounts still answer."""
 
-import time
 
 import brownie
 import pytest
@@ -92,13 +91,9 @@ def seed_weth_borrowers(p, supplier, count: int) -> tuple[list[str], list[int]]:
             # A supply on someone else's behalf does not enable collateral: each borrower does.
             _send(user, p.pool, p.pool.setUsingAsCollateral.encode_input(weth, True))
             last = _send(user, p.pool, p.pool.borrow.encode_input(dai, debt))
-        # Anvil mines them in order; wait for the last one.
-        for _ in range(200):
-            receipt = _rpc("eth_getTransactionReceipt", [last])
-            if receipt:
-                break
-            time.sleep(0.05)
-        assert receipt and int(receipt["status"], 16) == 1
+        # Anvil mines them in order; wait for the last one (generously: a busy machine is slow).
+        receipt = web3.eth.wait_for_transaction_receipt(last, timeout=300, poll_latency=0.05)
+        assert receipt["status"] == 1
     finally:
         _rpc("anvil_autoImpersonateAccount", [False])
     assert p.pool.getUserPosition(users[-1], dai)[1] == debts[-1], "every borrow went through"
