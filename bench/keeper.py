@@ -50,9 +50,8 @@ from keeper.deployment import load_deployment  # noqa: E402
 from keeper.pool_reader import PoolReader  # noqa: E402
 from keeper.report import percentile  # noqa: E402
 from keeper.rpc_batch import RpcCounter  # noqa: E402
-from keeper.store import Store  # noqa: E402
 from scripts.deployer import Sender, contract, default_plan, deploy  # noqa: E402
-from scripts.devnode import AnvilNode, dev_key  # noqa: E402
+from scripts.devnode import AnvilNode  # noqa: E402
 from scripts.keeper_process import KeeperProcess  # noqa: E402
 from scripts.population import Position, Seeder, Sizing, borrower_address, seeding_web3  # noqa: E402
 
@@ -140,6 +139,14 @@ class Chain:
         self.seeder.provide(positions, {s: self.sizing.units(s, 2e9) for s in ("USDC", "DAI")})
         if keeper is not None:
             self.seeder.mint(keeper, {s: self.sizing.units(s, 500_000_000) for s in ("USDC", "DAI")})
+
+    def fund_liquidator(self, liquidator: str) -> None:
+        """Debt tokens for another liquidator (an unlocked account), with the pool approved."""
+        self.seeder.mint(liquidator, {s: self.sizing.units(s, 500_000_000) for s in ("USDC", "DAI")})
+        for symbol in ("USDC", "DAI"):
+            token = contract(self.w3, "MockERC20", self.tokens[symbol])
+            tx = token.functions.approve(self.pool, 2**256 - 1).transact({"from": liquidator, "gas": 100_000})
+            self.w3.eth.wait_for_transaction_receipt(tx, timeout=60)
 
     def interval_mining(self, seconds: int) -> None:
         self.w3.provider.make_request("evm_setAutomine", [False])
@@ -242,66 +249,43 @@ def check_sample(w3: Web3, pool_address: str, head: int, hfs: dict[str, int], rn
 def crash_benchmark(
     workdir: Path, liquidatable: int, healthy: int, block_time: int, timeout: float
 ) -> dict[str, Any]:
-    rng = random.Random(liquidatable)
-    out = workdir / f"crash_{liquidatable}"
-    out.mkdir(parents=True, exist_ok=True)
-    chain = Chain.start(workdir / f"chain_{liquidatable}")
-    keeper: KeeperProcess | None = None
-    try:
-        victims = [
-            chain.position(
-                borrower_address(0xC0, i),
-                "WETH",
-                math.exp(rng.uniform(math.log(10_000), math.log(150_000))),
-                rng.choice(("USDC", "DAI")),
-                rng.uniform(1.005, 1.04),
-            )
-            for i in range(liquidatable)
-        ]
-        others = random_positions(rng, chain, 0xD0, healthy, (1.3, 2.0))
-        keeper_address = chain.w3.eth.accounts[KEEPER_INDEX]
-        chain.fund(victims + others, keeper=keeper_address)
-        chain.seeder.seed(victims + others)
-        users = [p.borrower for p in victims]
-        gas_limit = int(chain.w3.eth.get_block("latest")["gasLimit"])
-        chain.interval_mining(block_time)
+    """crash_50 / crash_1000: the observer's figures (the same keys as before), the keeper's
+    wall-clock figures from its own records, and `records_mismatch`."""
+    from bench.crash_run import CrashOptions, run_crash
 
-        keeper = KeeperProcess(
-            chain.node.url, chain.deployment_path, out, dev_key(KEEPER_INDEX), ["--poll-interval", "0.05"]
+    run = run_crash(
+        workdir / f"crash_{liquidatable}", CrashOptions(liquidatable, healthy, block_time, timeout)
+    )
+    return crash_report(run)
+
+
+def crash_report(run: Any) -> dict[str, Any]:
+    """The observer's figures of a run, the keeper's clock figures, and its own figures labelled."""
+    own = crash_figures(
+        run.keeper_records,
+        set(run.victims),
+        run.update_block,
+        len(run.victims),
+        run.observation.gas_limit,
+        run.figures["block_time_seconds"],
+    )
+    result = dict(run.figures)
+    for key in ("latency_ms_p50", "latency_ms_p95", "detect_to_send_ms_p50", "detect_to_send_ms_p95"):
+        result[key] = own[key]
+    result["records_mismatch_examples"] = run.mismatches[:10]
+    result["keeper_records"] = {
+        k: own[k]
+        for k in (
+            "accounts_liquidated",
+            "next_block_share",
+            "capacity_share",
+            "latency_blocks_p50",
+            "latency_blocks_p95",
         )
-        keeper.start()
-        w3 = chain.w3
-        wait_until_approved(chain, keeper_address, keeper)
-        head = w3.eth.block_number
-        while w3.eth.block_number == head:  # start right after a block, as a price update would
-            time.sleep(0.02)
-        feed = contract(w3, "MockPriceFeed", chain.feeds["WETH"])
-        price = round(PRICES["WETH"] * (1 - CRASH_FALL) * 1e8)
-        tx = feed.functions.setPrice(price).transact({"from": w3.eth.accounts[0], "gas": 100_000})
-        update_block = int(w3.eth.wait_for_transaction_receipt(tx, timeout=60)["blockNumber"])
-        lens = contract(w3, "LiquidationLens", chain.lens)
-        made = lens.functions.getLiquidatable(users).call(block_identifier=update_block)[0]
-        if len(made) != liquidatable:
-            raise RuntimeError(f"the crash made {len(made)} accounts liquidatable, not {liquidatable}")
-        log.info("crash_%d: WETH -%d%% in block %d", liquidatable, CRASH_FALL * 100, update_block)
-
-        deadline = time.time() + timeout
-        while (keeper.metric("liqkeeper_liquidations_total") or 0) < liquidatable and time.time() < deadline:
-            if not keeper.running():
-                raise RuntimeError(f"the keeper stopped; see {keeper.log_path}")
-            time.sleep(0.25)
-        code = keeper.stop()
-        keeper = None
-        if code != 0:
-            raise RuntimeError(f"the keeper exited with {code}; see {out / 'keeper.log'}")
-        store = Store(out / "keeper.sqlite")
-        records = store.liquidations()
-        store.close()
-        return crash_figures(records, set(users), update_block, liquidatable, gas_limit, block_time)
-    finally:
-        if keeper is not None:
-            keeper.stop(timeout=10)
-        chain.stop()
+    }
+    for line in run.mismatches[:10]:
+        log.warning("records mismatch: %s", line)
+    return result
 
 
 def wait_until_approved(chain: Chain, owner: str, keeper: KeeperProcess, timeout: float = 60) -> None:
