@@ -66,7 +66,23 @@ GOALS = {
     "sweep_10k_rpc_calls": ("<=", 25),
     "crash_50.next_block_share": (">=", 0.95),
     "crash_1000.capacity_share": (">=", 0.95),
+    "crash_50_rival.races_won_share": (">=", 0.9),
+    "crash_50_rival.next_block_share": (">=", 0.95),
+    "crash_50_rival.records_mismatch": ("<=", 0),
+    "restart_gap.first_liquidation_blocks": ("<=", 2),
+    "ganache_crash_50.liquidated_within_5_blocks_share": (">=", 1.0),
+    "ganache_crash_50.still_liquidatable": ("<=", 0),
+    "crash_50_slow_rpc.next_block_share": (">=", 0.95),
 }
+SCENARIOS = (
+    "sweep",
+    "crash_50",
+    "crash_1000",
+    "crash_50_rival",
+    "restart_gap",
+    "ganache_crash_50",
+    "crash_50_slow_rpc",
+)
 #: Prices at seeding (USD); the crash moves WETH only.
 PRICES = {"WETH": 2_000.0, "WBTC": 60_000.0, "USDC": 1.0, "DAI": 1.0}
 CRASH_FALL = 0.05
@@ -362,7 +378,7 @@ def print_table(results: dict[str, Any]) -> None:
     for key in ("sweep_1k_seconds", "sweep_1k_rpc_calls", "sweep_10k_seconds", "sweep_10k_rpc_calls"):
         if key in results:
             print(f"  {key:28} {results[key]}")
-    for name in ("crash_50", "crash_1000"):
+    for name in SCENARIOS[1:]:
         if name not in results:
             continue
         print(f"  {name}:")
@@ -372,11 +388,34 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"  goal {key}: {text}")
 
 
+def scenario_results(only: set[str], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The scenarios of bench/scenarios.py that `only` names, each with its run time."""
+    from bench import scenarios
+
+    runs = {
+        "crash_50_rival": lambda: scenarios.rival_benchmark(
+            workdir, args.healthy, args.block_time, args.timeout
+        ),
+        "restart_gap": lambda: scenarios.restart_gap_benchmark(
+            workdir, args.healthy, args.block_time, args.timeout
+        ),
+        "crash_50_slow_rpc": lambda: scenarios.slow_rpc_benchmark(workdir, args.healthy, args.timeout),
+    }
+    out: dict[str, Any] = {}
+    for name, run in runs.items():
+        if name in only:
+            started = time.perf_counter()
+            out[name] = run()
+            out[name]["run_seconds"] = round(time.perf_counter() - started)
+            log.info("%s done in %.0f s", name, time.perf_counter() - started)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", choices=("sweep", "crash_50", "crash_1000"), action="append")
+    parser.add_argument("--only", choices=SCENARIOS, action="append")
     parser.add_argument("--block-time", type=int, default=2, help="seconds between blocks (default 2)")
     parser.add_argument("--sweep-borrowers", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5, help="sweep runs; the median is reported")
@@ -388,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("scripts.deployer").setLevel(logging.WARNING)
-    only = set(args.only or ("sweep", "crash_50", "crash_1000"))
+    only = set(args.only or SCENARIOS)
     results = json.loads(RESULTS_PATH.read_text()) if RESULTS_PATH.exists() else {}
     keeper: dict[str, Any] = {}
     workdir: Path = args.out
@@ -400,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             keeper[f"crash_{count}"] = crash_benchmark(
                 workdir, count, args.healthy, args.block_time, args.timeout
             )
+    keeper.update(scenario_results(only, workdir, args))
     merged = {**results.get("keeper", {}), **keeper}
     results["keeper"] = merged
     results["keeper_conditions"] = {
