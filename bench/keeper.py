@@ -48,7 +48,7 @@ from web3 import HTTPProvider, Web3  # noqa: E402
 from keeper.contracts import Contracts  # noqa: E402
 from keeper.deployment import load_deployment  # noqa: E402
 from keeper.pool_reader import PoolReader  # noqa: E402
-from keeper.report import percentile  # noqa: E402
+from keeper.report import percentile, summarize  # noqa: E402
 from keeper.rpc_batch import RpcCounter  # noqa: E402
 from scripts.deployer import Sender, contract, default_plan, deploy  # noqa: E402
 from scripts.devnode import AnvilNode  # noqa: E402
@@ -276,7 +276,8 @@ def crash_benchmark(
 
 
 def crash_report(run: Any) -> dict[str, Any]:
-    """The observer's figures of a run, the keeper's clock figures, and its own figures labelled."""
+    """The observer's figures of a run, the keeper's clock figures (latency_ms, detect_to_send_ms: only
+    the keeper knows them), and what the keeper's own records say, under `keeper_records`."""
     own = crash_figures(
         run.keeper_records,
         set(run.victims),
@@ -289,14 +290,17 @@ def crash_report(run: Any) -> dict[str, Any]:
     for key in ("latency_ms_p50", "latency_ms_p95", "detect_to_send_ms_p50", "detect_to_send_ms_p95"):
         result[key] = own[key]
     result["records_mismatch_examples"] = run.mismatches[:10]
+    theirs = summarize(run.keeper_records)
     result["keeper_records"] = {
-        k: own[k]
+        k: theirs[k]
         for k in (
             "accounts_liquidated",
+            "liquidations",
+            "lost_to_competitors",
+            "reverted",
             "next_block_share",
-            "capacity_share",
-            "latency_blocks_p50",
-            "latency_blocks_p95",
+            "delay_blocks_p50",
+            "delay_blocks_p95",
         )
     }
     for line in run.mismatches[:10]:
@@ -391,6 +395,7 @@ def print_table(results: dict[str, Any]) -> None:
 def scenario_results(only: set[str], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The scenarios of bench/scenarios.py that `only` names, each with its run time."""
     from bench import scenarios
+    from bench.ganache_crash import ganache_benchmark
 
     runs = {
         "crash_50_rival": lambda: scenarios.rival_benchmark(
@@ -399,6 +404,7 @@ def scenario_results(only: set[str], workdir: Path, args: argparse.Namespace) ->
         "restart_gap": lambda: scenarios.restart_gap_benchmark(
             workdir, args.healthy, args.block_time, args.timeout
         ),
+        "ganache_crash_50": lambda: ganache_benchmark(workdir, args.block_time, args.timeout),
         "crash_50_slow_rpc": lambda: scenarios.slow_rpc_benchmark(workdir, args.healthy, args.timeout),
     }
     out: dict[str, Any] = {}
