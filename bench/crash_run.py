@@ -100,7 +100,7 @@ def run_crash(workdir: Path, opts: CrashOptions) -> CrashResult:
                 keeper_url, chain.deployment_path, workdir, dev_key(KEEPER_INDEX), opts.keeper_args
             )
             keeper.start(timeout=180)
-            wait_until_approved(chain, keeper_address, keeper)
+            wait_until_approved(chain, keeper_address, keeper, timeout=max(60, 20 * opts.block_time))
             if opts.rival:
                 rival = RivalProcess(
                     chain.node.url, chain.deployment_path, workdir, dev_key(RivalProcess.INDEX)

@@ -82,12 +82,29 @@ def chain_outcome(obs: Observation, tx: SentTx) -> ChainOutcome:
     return ChainOutcome(tx.block, "lost" if winner else "reverted", 0, 0, winner)
 
 
+def keeper_checkpoint(db_path: Path) -> int | None:
+    """The last block the keeper fully processed (its `checkpoint` in table `meta`)."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'checkpoint'").fetchone()
+    finally:
+        db.close()
+    return int(json.loads(row[0])[0]) if row else None
+
+
 def records_mismatch(obs: Observation, db_path: Path, keeper: str) -> list[Disagreement]:
     """Every disagreement between the keeper's records and the chain on the liquidations the
-    keeper made. `obs` must have been taken with `keeper` among its watched senders."""
+    keeper made, up to the last block it processed (a transaction mined after its checkpoint, when
+    it stopped, cannot have a record yet). `obs` must have been taken with `keeper` among its
+    watched senders."""
     me = Web3.to_checksum_address(keeper)
     records = {r["tx_hash"].lower(): r for r in keeper_records(db_path)}
-    sent = {t.tx_hash.lower(): t for t in obs.watched_txs if t.sender == me and t.user is not None}
+    last = min(obs.to_block, keeper_checkpoint(db_path) or obs.to_block)
+    sent = {
+        t.tx_hash.lower(): t
+        for t in obs.watched_txs
+        if t.sender == me and t.user is not None and t.block <= last
+    }
     out: list[Disagreement] = []
     for tx_hash, tx in sent.items():
         record = records.get(tx_hash)
@@ -105,7 +122,7 @@ def records_mismatch(obs: Observation, db_path: Path, keeper: str) -> list[Disag
         ]
         out.extend(Disagreement(tx_hash, name, mine, chain) for name, mine, chain in pairs if mine != chain)
     for tx_hash, record in records.items():
-        if tx_hash not in sent and obs.from_block <= (record.get("inclusion_block") or -1) <= obs.to_block:
+        if tx_hash not in sent and obs.from_block <= (record.get("inclusion_block") or -1) <= last:
             out.append(Disagreement(tx_hash, "transaction", record.get("outcome"), None))
     return out
 
