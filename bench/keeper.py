@@ -1,7 +1,8 @@
 """Keeper benchmarks (issue 7), on real Anvil nodes that mine on an interval as a chain does.
 
-    python bench/keeper.py                      # everything (about 3 minutes), into bench/results.json
-    python bench/keeper.py --only sweep         # or crash_50, crash_1000
+    python bench/keeper.py                      # everything (about 15 minutes), into bench/results.json
+    python bench/keeper.py --only sweep         # or crash_50, crash_1000, crash_50_rival, restart_gap,
+                                                # ganache_crash_50, crash_50_slow_rpc
     python bench/keeper.py --block-time 2 --gas-limit 30000000
 
 - **sweep**: 10,000 borrowers (seeded in bulk, see `scripts/population.py`); the time and the RPC calls
@@ -10,14 +11,19 @@
   several runs; every figure is checked against `getUserAccountData` on a sample.
 - **crash_50** and **crash_1000**: that many WETH-collateral borrowers just above HF 1 among
   healthy ones; `liqkeeper run` (a child process, HTTP polling) watches; one `setPrice` drops WETH
-  5% and makes all of them liquidatable in one block. The keeper's own execution-quality records
-  give the delay of each liquidation in blocks (inclusion block - price-update block) and in
-  milliseconds (the keeper's clock: price-update block seen -> receipt seen).
-  `next_block_share` is the share of the liquidatable accounts liquidated in the block right after
-  the update. For 1,000 accounts the block gas limit caps a block at about 170 liquidations, so
-  `capacity_share` counts a liquidation as on time when it landed no later than the earliest block
-  the gas limit allowed: the k-th (in inclusion order) cannot land before block
-  ceil(gas of the first k / gas limit) after the update.
+  5% and makes all of them liquidatable in one block (bench/crash_run.py). Every liquidation figure
+  comes from the independent observer (bench/observer.py), which reads the chain itself: health
+  factors at every block through the lens, `LiquidationCall` logs, receipts. Delay = inclusion
+  block - the first block the account was liquidatable; `next_block_share` is the share of the
+  liquidation episodes first liquidated in the block right after. For 1,000 accounts the block gas
+  limit caps a block at about 170 liquidations, so `capacity_share` counts a liquidation as on
+  time when it landed no later than the earliest block the gas limit allowed: the k-th (in
+  inclusion order) cannot land before block ceil(gas of the first k / gas limit) after the update.
+  Only the keeper knows its wall-clock figures (`latency_ms_*`, `detect_to_send_ms_*`), taken from
+  its records; `keeper_records` shows what its records say, and `records_mismatch` counts the
+  liquidations on which they disagree with the chain (block, amounts, outcome, winner).
+- **crash_50_rival**, **restart_gap**, **crash_50_slow_rpc** (bench/scenarios.py) and
+  **ganache_crash_50** (bench/ganache_crash.py): see those modules.
 
 Goals (reported, never asserted): a 10,000-account sweep under 1 s in at most 25 RPC calls;
 `next_block_share` >= 95% for 50 accounts; `capacity_share` >= 95% for 1,000.
