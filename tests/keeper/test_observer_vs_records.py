@@ -5,6 +5,9 @@ the benchmarks' population (bench/crash_run.py) with `liqkeeper run` on an Anvil
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
 from harness import make_keeper
 
 from bench.crash_run import CrashOptions, run_crash
@@ -58,3 +61,17 @@ def test_a_lost_race_matches_the_observer_with_its_winner(devnet, keeper_key, tm
     assert [t.status for t in obs.watched_txs] == [0]
     assert records_mismatch(obs, tmp_path / "k.sqlite", keeper.ctx.address) == []
     assert obs.episodes[0].first.liquidator == rival
+
+    # The loss misfiled as a revert (as after a restart, issue 15 D3) is caught on outcome and winner.
+    db = sqlite3.connect(tmp_path / "k.sqlite")
+    [(tx_hash, raw)] = db.execute("SELECT tx_hash, record FROM liquidations").fetchall()
+    db.execute(
+        "UPDATE liquidations SET record = ? WHERE tx_hash = ?",
+        (json.dumps({**json.loads(raw), "outcome": "reverted", "winner": None}), tx_hash),
+    )
+    db.commit()
+    db.close()
+    found = {
+        (d.field, d.keeper, d.chain) for d in records_mismatch(obs, tmp_path / "k.sqlite", keeper.ctx.address)
+    }
+    assert found == {("outcome", "reverted", "lost"), ("winner", None, rival)}
