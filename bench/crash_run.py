@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from bench.observer import Observation, Observer, figures
 from bench.records_check import records_mismatch
 
@@ -169,8 +171,13 @@ def wait_until_cleared(w3: Any, lens: Any, users: list[str], keeper: Any, opts: 
     while time.time() < deadline:
         if not keeper.running():
             raise RuntimeError(f"the keeper stopped; see {keeper.log_path}")
-        head = w3.eth.block_number
-        left = lens.functions.getLiquidatable(users).call(block_identifier=head)[0]
+        try:
+            head = w3.eth.block_number
+            left = lens.functions.getLiquidatable(users).call(block_identifier=head)[0]
+        except (OSError, requests.RequestException) as exc:  # a node too busy to answer: ask again
+            log.warning("lens read failed (%s); retrying", exc)
+            time.sleep(1)
+            continue
         if left:
             clear_since = None
         elif clear_since is None:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from web3 import Web3
+
 from bench.crash_run import CrashOptions, wait_until_cleared
 from bench.observer import Observer, figures
 from bench.records_check import keeper_records, records_mismatch
@@ -97,12 +99,13 @@ def ganache_benchmark(workdir: Path, block_time: int, timeout: float, count: int
         while w3.eth.block_number == head:
             time.sleep(0.02)
         update_block = net.set_price("WETH", 1900)
-        lens = net.w3.eth.contract(address=net.deployment.lens, abi=_lens_abi())
+        slow = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 120}))
+        lens = slow.eth.contract(address=net.deployment.lens, abi=_lens_abi())
         made = lens.functions.getLiquidatable(victims).call(block_identifier=update_block)[0]
         if len(made) != count:
             raise RuntimeError(f"the crash made {len(made)} accounts liquidatable, not {count}")
         log.info("ganache crash: WETH -5%% in block %d", update_block)
-        wait_until_cleared(w3, lens, victims, keeper, CrashOptions(count, 0, block_time, timeout))
+        wait_until_cleared(slow, lens, victims, keeper, CrashOptions(count, 0, block_time, timeout))
         end_block = w3.eth.block_number
         code = keeper.stop()
         keeper = None
