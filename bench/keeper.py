@@ -1,7 +1,8 @@
 """Keeper benchmarks (issue 7), on real Anvil nodes that mine on an interval as a chain does.
 
-    python bench/keeper.py                      # everything (about 3 minutes), into bench/results.json
-    python bench/keeper.py --only sweep         # or crash_50, crash_1000
+    python bench/keeper.py                      # everything (about 15 minutes), into bench/results.json
+    python bench/keeper.py --only sweep         # or crash_50, crash_1000, crash_50_rival, restart_gap,
+                                                # ganache_crash_50, crash_50_slow_rpc
     python bench/keeper.py --block-time 2 --gas-limit 30000000
 
 - **sweep**: 10,000 borrowers (seeded in bulk, see `scripts/population.py`); the time and the RPC calls
@@ -10,14 +11,19 @@
   several runs; every figure is checked against `getUserAccountData` on a sample.
 - **crash_50** and **crash_1000**: that many WETH-collateral borrowers just above HF 1 among
   healthy ones; `liqkeeper run` (a child process, HTTP polling) watches; one `setPrice` drops WETH
-  5% and makes all of them liquidatable in one block. The keeper's own execution-quality records
-  give the delay of each liquidation in blocks (inclusion block - price-update block) and in
-  milliseconds (the keeper's clock: price-update block seen -> receipt seen).
-  `next_block_share` is the share of the liquidatable accounts liquidated in the block right after
-  the update. For 1,000 accounts the block gas limit caps a block at about 170 liquidations, so
-  `capacity_share` counts a liquidation as on time when it landed no later than the earliest block
-  the gas limit allowed: the k-th (in inclusion order) cannot land before block
-  ceil(gas of the first k / gas limit) after the update.
+  5% and makes all of them liquidatable in one block (bench/crash_run.py). Every liquidation figure
+  comes from the independent observer (bench/observer.py), which reads the chain itself: health
+  factors at every block through the lens, `LiquidationCall` logs, receipts. Delay = inclusion
+  block - the first block the account was liquidatable; `next_block_share` is the share of the
+  liquidation episodes first liquidated in the block right after. For 1,000 accounts the block gas
+  limit caps a block at about 170 liquidations, so `capacity_share` counts a liquidation as on
+  time when it landed no later than the earliest block the gas limit allowed: the k-th (in
+  inclusion order) cannot land before block ceil(gas of the first k / gas limit) after the update.
+  Only the keeper knows its wall-clock figures (`latency_ms_*`, `detect_to_send_ms_*`), taken from
+  its records; `keeper_records` shows what its records say, and `records_mismatch` counts the
+  liquidations on which they disagree with the chain (block, amounts, outcome, winner).
+- **crash_50_rival**, **restart_gap**, **crash_50_slow_rpc** (bench/scenarios.py) and
+  **ganache_crash_50** (bench/ganache_crash.py): see those modules.
 
 Goals (reported, never asserted): a 10,000-account sweep under 1 s in at most 25 RPC calls;
 `next_block_share` >= 95% for 50 accounts; `capacity_share` >= 95% for 1,000.
@@ -48,11 +54,10 @@ from web3 import HTTPProvider, Web3  # noqa: E402
 from keeper.contracts import Contracts  # noqa: E402
 from keeper.deployment import load_deployment  # noqa: E402
 from keeper.pool_reader import PoolReader  # noqa: E402
-from keeper.report import percentile  # noqa: E402
+from keeper.report import percentile, summarize  # noqa: E402
 from keeper.rpc_batch import RpcCounter  # noqa: E402
-from keeper.store import Store  # noqa: E402
 from scripts.deployer import Sender, contract, default_plan, deploy  # noqa: E402
-from scripts.devnode import AnvilNode, dev_key  # noqa: E402
+from scripts.devnode import AnvilNode  # noqa: E402
 from scripts.keeper_process import KeeperProcess  # noqa: E402
 from scripts.population import Position, Seeder, Sizing, borrower_address, seeding_web3  # noqa: E402
 
@@ -67,7 +72,23 @@ GOALS = {
     "sweep_10k_rpc_calls": ("<=", 25),
     "crash_50.next_block_share": (">=", 0.95),
     "crash_1000.capacity_share": (">=", 0.95),
+    "crash_50_rival.races_won_share": (">=", 0.9),
+    "crash_50_rival.next_block_share": (">=", 0.95),
+    "crash_50_rival.records_mismatch": ("<=", 0),
+    "restart_gap.first_liquidation_blocks": ("<=", 2),
+    "ganache_crash_50.liquidated_within_5_blocks_share": (">=", 1.0),
+    "ganache_crash_50.still_liquidatable": ("<=", 0),
+    "crash_50_slow_rpc.next_block_share": (">=", 0.95),
 }
+SCENARIOS = (
+    "sweep",
+    "crash_50",
+    "crash_1000",
+    "crash_50_rival",
+    "restart_gap",
+    "ganache_crash_50",
+    "crash_50_slow_rpc",
+)
 #: Prices at seeding (USD); the crash moves WETH only.
 PRICES = {"WETH": 2_000.0, "WBTC": 60_000.0, "USDC": 1.0, "DAI": 1.0}
 CRASH_FALL = 0.05
@@ -140,6 +161,14 @@ class Chain:
         self.seeder.provide(positions, {s: self.sizing.units(s, 2e9) for s in ("USDC", "DAI")})
         if keeper is not None:
             self.seeder.mint(keeper, {s: self.sizing.units(s, 500_000_000) for s in ("USDC", "DAI")})
+
+    def fund_liquidator(self, liquidator: str) -> None:
+        """Debt tokens for another liquidator (an unlocked account), with the pool approved."""
+        self.seeder.mint(liquidator, {s: self.sizing.units(s, 500_000_000) for s in ("USDC", "DAI")})
+        for symbol in ("USDC", "DAI"):
+            token = contract(self.w3, "MockERC20", self.tokens[symbol])
+            tx = token.functions.approve(self.pool, 2**256 - 1).transact({"from": liquidator, "gas": 100_000})
+            self.w3.eth.wait_for_transaction_receipt(tx, timeout=60)
 
     def interval_mining(self, seconds: int) -> None:
         self.w3.provider.make_request("evm_setAutomine", [False])
@@ -242,66 +271,47 @@ def check_sample(w3: Web3, pool_address: str, head: int, hfs: dict[str, int], rn
 def crash_benchmark(
     workdir: Path, liquidatable: int, healthy: int, block_time: int, timeout: float
 ) -> dict[str, Any]:
-    rng = random.Random(liquidatable)
-    out = workdir / f"crash_{liquidatable}"
-    out.mkdir(parents=True, exist_ok=True)
-    chain = Chain.start(workdir / f"chain_{liquidatable}")
-    keeper: KeeperProcess | None = None
-    try:
-        victims = [
-            chain.position(
-                borrower_address(0xC0, i),
-                "WETH",
-                math.exp(rng.uniform(math.log(10_000), math.log(150_000))),
-                rng.choice(("USDC", "DAI")),
-                rng.uniform(1.005, 1.04),
-            )
-            for i in range(liquidatable)
-        ]
-        others = random_positions(rng, chain, 0xD0, healthy, (1.3, 2.0))
-        keeper_address = chain.w3.eth.accounts[KEEPER_INDEX]
-        chain.fund(victims + others, keeper=keeper_address)
-        chain.seeder.seed(victims + others)
-        users = [p.borrower for p in victims]
-        gas_limit = int(chain.w3.eth.get_block("latest")["gasLimit"])
-        chain.interval_mining(block_time)
+    """crash_50 / crash_1000: the observer's figures (the same keys as before), the keeper's
+    wall-clock figures from its own records, and `records_mismatch`."""
+    from bench.crash_run import CrashOptions, run_crash
 
-        keeper = KeeperProcess(
-            chain.node.url, chain.deployment_path, out, dev_key(KEEPER_INDEX), ["--poll-interval", "0.05"]
+    run = run_crash(
+        workdir / f"crash_{liquidatable}", CrashOptions(liquidatable, healthy, block_time, timeout)
+    )
+    return crash_report(run)
+
+
+def crash_report(run: Any) -> dict[str, Any]:
+    """The observer's figures of a run, the keeper's clock figures (latency_ms, detect_to_send_ms: only
+    the keeper knows them), and what the keeper's own records say, under `keeper_records`."""
+    own = crash_figures(
+        run.keeper_records,
+        set(run.victims),
+        run.update_block,
+        len(run.victims),
+        run.observation.gas_limit,
+        run.figures["block_time_seconds"],
+    )
+    result = dict(run.figures)
+    for key in ("latency_ms_p50", "latency_ms_p95", "detect_to_send_ms_p50", "detect_to_send_ms_p95"):
+        result[key] = own[key]
+    result["records_mismatch_examples"] = run.mismatches[:10]
+    theirs = summarize(run.keeper_records)
+    result["keeper_records"] = {
+        k: theirs[k]
+        for k in (
+            "accounts_liquidated",
+            "liquidations",
+            "lost_to_competitors",
+            "reverted",
+            "next_block_share",
+            "delay_blocks_p50",
+            "delay_blocks_p95",
         )
-        keeper.start()
-        w3 = chain.w3
-        wait_until_approved(chain, keeper_address, keeper)
-        head = w3.eth.block_number
-        while w3.eth.block_number == head:  # start right after a block, as a price update would
-            time.sleep(0.02)
-        feed = contract(w3, "MockPriceFeed", chain.feeds["WETH"])
-        price = round(PRICES["WETH"] * (1 - CRASH_FALL) * 1e8)
-        tx = feed.functions.setPrice(price).transact({"from": w3.eth.accounts[0], "gas": 100_000})
-        update_block = int(w3.eth.wait_for_transaction_receipt(tx, timeout=60)["blockNumber"])
-        lens = contract(w3, "LiquidationLens", chain.lens)
-        made = lens.functions.getLiquidatable(users).call(block_identifier=update_block)[0]
-        if len(made) != liquidatable:
-            raise RuntimeError(f"the crash made {len(made)} accounts liquidatable, not {liquidatable}")
-        log.info("crash_%d: WETH -%d%% in block %d", liquidatable, CRASH_FALL * 100, update_block)
-
-        deadline = time.time() + timeout
-        while (keeper.metric("liqkeeper_liquidations_total") or 0) < liquidatable and time.time() < deadline:
-            if not keeper.running():
-                raise RuntimeError(f"the keeper stopped; see {keeper.log_path}")
-            time.sleep(0.25)
-        code = keeper.stop()
-        keeper = None
-        if code != 0:
-            raise RuntimeError(f"the keeper exited with {code}; see {out / 'keeper.log'}")
-        store = Store(out / "keeper.sqlite")
-        records = store.liquidations()
-        store.close()
-        return crash_figures(records, set(users), update_block, liquidatable, gas_limit, block_time)
-    finally:
-        if keeper is not None:
-            keeper.stop(timeout=10)
-        chain.stop()
+    }
+    for line in run.mismatches[:10]:
+        log.warning("records mismatch: %s", line)
+    return result
 
 
 def wait_until_approved(chain: Chain, owner: str, keeper: KeeperProcess, timeout: float = 60) -> None:
@@ -378,7 +388,7 @@ def print_table(results: dict[str, Any]) -> None:
     for key in ("sweep_1k_seconds", "sweep_1k_rpc_calls", "sweep_10k_seconds", "sweep_10k_rpc_calls"):
         if key in results:
             print(f"  {key:28} {results[key]}")
-    for name in ("crash_50", "crash_1000"):
+    for name in SCENARIOS[1:]:
         if name not in results:
             continue
         print(f"  {name}:")
@@ -388,11 +398,36 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"  goal {key}: {text}")
 
 
+def scenario_results(only: set[str], workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The scenarios of bench/scenarios.py that `only` names, each with its run time."""
+    from bench import scenarios
+    from bench.ganache_crash import ganache_benchmark
+
+    runs = {
+        "crash_50_rival": lambda: scenarios.rival_benchmark(
+            workdir, args.healthy, args.block_time, args.timeout
+        ),
+        "restart_gap": lambda: scenarios.restart_gap_benchmark(
+            workdir, args.healthy, args.block_time, args.timeout
+        ),
+        "ganache_crash_50": lambda: ganache_benchmark(workdir, args.block_time, args.timeout),
+        "crash_50_slow_rpc": lambda: scenarios.slow_rpc_benchmark(workdir, args.healthy, args.timeout),
+    }
+    out: dict[str, Any] = {}
+    for name, run in runs.items():
+        if name in only:
+            started = time.perf_counter()
+            out[name] = run()
+            out[name]["run_seconds"] = round(time.perf_counter() - started)
+            log.info("%s done in %.0f s", name, time.perf_counter() - started)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", choices=("sweep", "crash_50", "crash_1000"), action="append")
+    parser.add_argument("--only", choices=SCENARIOS, action="append")
     parser.add_argument("--block-time", type=int, default=2, help="seconds between blocks (default 2)")
     parser.add_argument("--sweep-borrowers", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5, help="sweep runs; the median is reported")
@@ -404,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("scripts.deployer").setLevel(logging.WARNING)
-    only = set(args.only or ("sweep", "crash_50", "crash_1000"))
+    only = set(args.only or SCENARIOS)
     results = json.loads(RESULTS_PATH.read_text()) if RESULTS_PATH.exists() else {}
     keeper: dict[str, Any] = {}
     workdir: Path = args.out
@@ -416,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             keeper[f"crash_{count}"] = crash_benchmark(
                 workdir, count, args.healthy, args.block_time, args.timeout
             )
+    keeper.update(scenario_results(only, workdir, args))
     merged = {**results.get("keeper", {}), **keeper}
     results["keeper"] = merged
     results["keeper_conditions"] = {

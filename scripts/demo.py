@@ -8,7 +8,9 @@
 4. Replay a crash through MockPriceFeed.setPrice: WETH -40% and WBTC -35% over 30 blocks, with
    rebounds.
 5. Wait until nothing is liquidatable and every deficit is settled; stop the keeper (SIGTERM).
-6. Write the report directory (records, JSON summary, PNG charts) and print the summary.
+6. Read the crash back with the independent observer (bench/observer.py): the liquidation figures
+   of the chain, next to what the keeper's own records say, and every disagreement between them.
+7. Write the report directory (records, JSON summary, PNG charts) and print the summary.
 
 Run: `python scripts/demo.py [--borrowers 300] [--seed 7] [--out reports/demo]`.
 """
@@ -32,6 +34,8 @@ if str(ROOT) not in sys.path:
 
 from web3 import Web3  # noqa: E402
 
+from bench.observer import Observer, figures  # noqa: E402
+from bench.records_check import records_mismatch  # noqa: E402
 from keeper.deployment import Deployment  # noqa: E402
 from keeper.report import hf_distribution_chart, price_path_chart, summarize, write_records_report  # noqa: E402
 from keeper.store import Store  # noqa: E402
@@ -200,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
         owner = w3.eth.accounts[0]
         price_path: list[dict[str, Any]] = []
         block = w3.eth.block_number
+        crash_from = block
         for step in crash_path(rng, prices):
             for symbol, price in step.items():
                 chain.send(owner, chain.feeds[symbol].functions.setPrice(round(price * 1e8)), gas=100_000)
@@ -231,10 +236,12 @@ def run(args: argparse.Namespace) -> int:
                 "yes" if deficits else "no",
                 pending,
             )
+        crash_to = w3.eth.block_number
         code = keeper.stop()
         keeper = None
         if code != 0:
             raise RuntimeError(f"the keeper exited with {code}; see {out / 'keeper.log'}")
+        chain_truth = observe(node.url, path, crash_from, crash_to, w3.eth.accounts[KEEPER_INDEX], out)
 
         after = chain.health_factors(users)
         store = Store(out / "keeper.sqlite")
@@ -245,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
         price_path_chart(price_path, records, out / "price_path.png")
         hf_distribution_chart(before, after, out / "health_factors.png")
         summary = summarize(records)
+        summary["observer"] = chain_truth
         summary.update(
             {
                 "borrowers": len(users),
@@ -268,6 +276,23 @@ def run(args: argparse.Namespace) -> int:
         node.stop()
 
 
+def observe(url: str, deployment: Path, first: int, last: int, keeper: str, out: Path) -> dict[str, Any]:
+    """The independent observer's figures over the crash (bench/observer.py) and the disagreements
+    of the keeper's records with it."""
+    obs = Observer(url, deployment).observe(first, last, watch=[keeper])
+    result = figures(obs, keeper=keeper)
+    mismatches = [str(d) for d in records_mismatch(obs, out / "keeper.sqlite", keeper)]
+    for line in mismatches[:10]:
+        log.warning("keeper record disagrees with the chain: %s", line)
+    result["records_mismatch"] = len(mismatches)
+    result["records_mismatch_examples"] = mismatches[:20]
+    result["liquidations"] = len(obs.liquidations)
+    result["debt_repaid_usd"] = round(sum(liq.debt_repaid_usd for liq in obs.liquidations), 2)
+    result["collateral_seized_usd"] = round(sum(liq.collateral_seized_usd for liq in obs.liquidations), 2)
+    result["blocks"] = [first, last]
+    return result
+
+
 def settled_deficits(w3: Web3, chain: Chain, from_block: int) -> float:
     """USD value of DeficitCovered and DeficitSocialized since deployment."""
     total = 0.0
@@ -286,26 +311,46 @@ def render_summary(s: dict[str, Any]) -> str:
             return "n/a"
         return f"{value:,}{unit}" if isinstance(value, int) else f"{value:,.2f}{unit}"
 
-    share = s["next_block_share"]
+    o = s["observer"]
+    share, own_share = o["next_block_share"], s["next_block_share"]
     bonus_pct = None if s["bonus_bps_mean"] is None else (s["bonus_bps_mean"] - 10_000) / 100
+
+    def pct(value: float | None) -> str:
+        return fmt(None if value is None else 100 * value, "%")
+
     rows = [
         ("borrowers seeded", str(s["borrowers"])),
-        ("accounts liquidated", f"{s['accounts_liquidated']} ({s['liquidations']} liquidations)"),
-        ("sent but reverted / lost", f"{s['reverted']} / {s['lost_to_competitors']}"),
-        ("debt repaid", "$" + fmt(s["debt_repaid_usd"])),
-        ("collateral seized", "$" + fmt(s["collateral_seized_usd"])),
-        ("bonus paid", f"${fmt(s['bonus_paid_usd'])} (mean bonus {fmt(bonus_pct, '%')})"),
-        ("protocol fees to insurance fund", "$" + fmt(s["protocol_fees_usd"])),
-        ("deficits reported", f"{s['deficits_reported']} (${fmt(s['deficit_usd'])})"),
+        ("chain (independent observer):", ""),
+        ("  accounts liquidatable", str(o["accounts_liquidatable"])),
+        ("  accounts liquidated", str(o["accounts_liquidated"])),
+        ("  liquidation episodes", str(o["episodes"])),
+        ("  liquidations (all liquidators)", str(o["liquidations"])),
+        ("  first liquidation by the keeper", pct(o["races_won_share"])),
+        ("  keeper txs reverted (gas)", f"{o['keeper_reverted_txs']} ({fmt(o['keeper_reverted_gas'])})"),
+        ("  debt repaid", "$" + fmt(o["debt_repaid_usd"])),
+        ("  collateral seized (inclusion prices)", "$" + fmt(o["collateral_seized_usd"])),
+        ("  liquidated in the next block", pct(share)),
+        ("  liquidated within 5 blocks", pct(o["liquidated_within_5_blocks_share"])),
+        ("  delay blocks p50 / p95", f"{fmt(o['latency_blocks_p50'])} / {fmt(o['latency_blocks_p95'])}"),
+        ("  still liquidatable at the end", str(o["still_liquidatable"])),
+        ("  assets with unsettled deficit", str(o["deficits_unsettled"])),
+        ("  keeper records disagreeing", str(o["records_mismatch"])),
+        ("keeper's own records:", ""),
+        ("  accounts liquidated", f"{s['accounts_liquidated']} ({s['liquidations']} liquidations)"),
+        ("  sent but reverted / lost", f"{s['reverted']} / {s['lost_to_competitors']}"),
+        ("  debt repaid", "$" + fmt(s["debt_repaid_usd"])),
+        ("  collateral seized", "$" + fmt(s["collateral_seized_usd"])),
+        ("  bonus paid", f"${fmt(s['bonus_paid_usd'])} (mean bonus {fmt(bonus_pct, '%')})"),
+        ("  protocol fees to insurance fund", "$" + fmt(s["protocol_fees_usd"])),
+        ("  deficits reported", f"{s['deficits_reported']} (${fmt(s['deficit_usd'])})"),
+        ("  mined in the block after update", pct(own_share)),
+        ("  delay blocks p50 / p95", f"{fmt(s['delay_blocks_p50'])} / {fmt(s['delay_blocks_p95'])}"),
+        ("  delay ms p50 / p95", f"{fmt(s['delay_wall_ms_p50'])} / {fmt(s['delay_wall_ms_p95'])}"),
         ("deficits settled", "$" + fmt(s["deficits_settled_usd"])),
-        ("mined in the block after update", fmt(None if share is None else 100 * share, "%")),
-        ("delay blocks p50 / p95", f"{fmt(s['delay_blocks_p50'])} / {fmt(s['delay_blocks_p95'])}"),
-        ("delay ms p50 / p95", f"{fmt(s['delay_wall_ms_p50'])} / {fmt(s['delay_wall_ms_p95'])}"),
-        ("collateral spared vs 50% close", "$" + fmt(s["collateral_saved_vs_50pct_close_factor_usd"])),
         ("still liquidatable at the end", str(s["liquidatable_at_end"])),
         ("wall time", f"{s['wall_seconds']} s"),
     ]
-    return "\n".join(["", "liqengine demo summary", *(f"  {label:33} {value}" for label, value in rows)])
+    return "\n".join(["", "liqengine demo summary", *(f"  {label:38} {value}" for label, value in rows)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -117,7 +117,7 @@ class GanacheNode(AnvilNode):
             "--chain.chainId",
             "1337",
             "--wallet.totalAccounts",
-            "12",
+            str(self.accounts),
             "--wallet.mnemonic",
             MNEMONIC,
             "--miner.blockGasLimit",

@@ -28,12 +28,14 @@ class KeeperProcess:
         self.log_path = out / "keeper.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60) -> None:
-        """Starts the keeper on a fresh database and waits until it has processed a block."""
-        for stale in ("keeper.sqlite", "keeper.sqlite-wal", "keeper.sqlite-shm"):
-            (self.out / stale).unlink(missing_ok=True)
+    def start(self, timeout: float = 60, fresh: bool = True) -> None:
+        """Starts the keeper (on a fresh database unless `fresh` is False: a restart) and waits until
+        it has processed a block."""
+        if fresh:
+            for stale in ("keeper.sqlite", "keeper.sqlite-wal", "keeper.sqlite-shm"):
+                (self.out / stale).unlink(missing_ok=True)
         env = {**os.environ, "PRIVATE_KEY": self.key}
-        with self.log_path.open("wb") as logfile:
+        with self.log_path.open("wb" if fresh else "ab") as logfile:
             self.proc = subprocess.Popen(
                 [
                     sys.executable,
