@@ -68,6 +68,10 @@ class Candidates:
         """Whether the next selection re-scores every borrower."""
         return self._rescore_all
 
+    def retry(self, users: Iterable[str]) -> None:
+        """Accounts whose simulation timed out: re-scored at the next block whatever it brings."""
+        self._awaiting_funds |= set(users)
+
     def await_funds(self, users: Iterable[str]) -> None:
         """Accounts the keeper could not pay for: re-scored at the next block whatever it brings."""
         self._awaiting_funds |= set(users)
