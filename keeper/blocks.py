@@ -170,6 +170,22 @@ class ChainFollower:
             self.lost_to,
         )
 
+    def again(self) -> BlockContext:
+        """The last block processed once more, with nothing new in it (`first` past `head`: no block
+        counted twice), for a step that acts on what the model already holds without waiting for
+        the next block (after a restart)."""
+        block_hash = self.store.block_hash(self.processed) or self._hash_at(self.processed) or ""
+        return BlockContext(
+            self.processed,
+            block_hash,
+            self.processed + 1,
+            self._now_ms(),
+            ScanResult(),
+            None,
+            self.prices_seen,
+            self.lost_to,
+        )
+
     def commit(self, block: BlockContext) -> None:
         """Atomically stores the block's new accounts, its hash and the checkpoint."""
         assert block.scan is not None

@@ -1,7 +1,9 @@
 """Which accounts to liquidate at a block: the model re-scores the holders of re-priced assets, the
 accounts the block touched and those waiting for funds, and the lens confirms them at the block.
-Every `--sweep-every` blocks the lens checks every borrower instead, the backstop for anything the
-model missed."""
+A step covering several blocks (lag, a node outage) sees every price update in them, so the holders
+of every asset re-priced in the gap are re-scored. After a restart the model re-scores every
+borrower once: the prices the downtime moved were never seen as updates. Every `--sweep-every`
+blocks the lens checks every borrower instead, the backstop for anything the model missed."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ class Candidates:
         self.sweep_every_blocks = sweep_every_blocks
         self._blocks_since_sweep = 0
         self._awaiting_funds: set[str] = set()
+        self._rescore_all = False
 
     def select(self, model: PoolModel, block: BlockContext) -> Selection:
         assert block.scan is not None
@@ -42,15 +45,32 @@ class Candidates:
         if sweep:
             to_score = set(model.borrowers())
             self._blocks_since_sweep = 0
+        elif self._rescore_all:
+            to_score = set(model.borrowers())
         else:
             to_score = model.holders_of(repriced) | scan.touched | self._awaiting_funds
         self._awaiting_funds = set()  # the liquidation stage hands back those still waiting
+        self._rescore_all = False
         users = sorted(u for u in to_score if model.health_factor(u) < WAD and model.accounts[u].has_debt)
         if sweep:
             users = self._with_missed(model, users, head)
         elif users:
             users = self._confirmed(model, users, head)
         return Selection(users, sweep)
+
+    def rescore_all(self) -> None:
+        """Every borrower is re-scored by the model at the next selection (and those it finds
+        liquidatable confirmed by the lens), whatever the block brings: after a restart."""
+        self._rescore_all = True
+
+    @property
+    def rescore_pending(self) -> bool:
+        """Whether the next selection re-scores every borrower."""
+        return self._rescore_all
+
+    def retry(self, users: Iterable[str]) -> None:
+        """Accounts whose simulation timed out: re-scored at the next block whatever it brings."""
+        self._awaiting_funds |= set(users)
 
     def await_funds(self, users: Iterable[str]) -> None:
         """Accounts the keeper could not pay for: re-scored at the next block whatever it brings."""

@@ -29,3 +29,9 @@ class SimulationError(KeeperError):
     def __init__(self, reason: str):
         super().__init__(f"simulation reverted: {reason}")
         self.reason = reason
+
+
+class SimulationTimeout(SimulationError):
+    """The node did not answer a simulation in time (read timeout, dropped connection): nothing is
+    known about the transaction, it did not revert. A `SimulationError` to callers that treat any
+    failed simulation alike; the liquidation stage retries it in the next block."""

@@ -13,7 +13,7 @@ from itertools import pairwise
 from keeper.blocks import BlockContext, PriceSeen
 from keeper.calls import function
 from keeper.dispatch import Dispatcher, Round
-from keeper.errors import SimulationError
+from keeper.errors import SimulationError, SimulationTimeout
 from keeper.execution_records import Detection, detection_json, detection_key
 from keeper.maths import MAX_UINT256
 from keeper.metrics import Metrics
@@ -47,6 +47,7 @@ class Attempts:
     sent: list[str] = field(default_factory=list)  # transaction hashes, or `dry-run:<user>`
     skipped: dict[str, str] = field(default_factory=dict)  # account -> why nothing was sent
     awaiting_funds: set[str] = field(default_factory=set)  # skipped for lack of ETH or debt token
+    timed_out: set[str] = field(default_factory=set)  # the node did not answer the simulation in time
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,12 @@ class Liquidator:
         memos: list[DetectionMemo] = []
         for decision, call, gas in zip(chunk, calls, estimates, strict=True):
             opp = decision.opportunity
+            if isinstance(gas, SimulationTimeout):  # not a revert: tried again in the next block
+                attempts.skipped[opp.user] = "simulation timed out"
+                attempts.timed_out.add(opp.user)
+                self.metrics.skipped.labels(reason="timeout").inc()
+                log.warning("simulation_timed_out user=%s retry=next_block reason=%s", opp.user, gas.reason)
+                continue
             if isinstance(gas, SimulationError):
                 attempts.skipped[opp.user] = gas.reason
                 self.metrics.skipped.labels(reason="simulation").inc()

@@ -139,7 +139,9 @@ class Keeper:
 
     def start(self) -> None:
         """Checks the database belongs to this deployment, catches up from the checkpoint (or the
-        deploy block), builds the model, and finishes our own pending transactions."""
+        deploy block), builds the model, and finishes our own pending transactions. The first step
+        then re-scores every borrower at once, new block or not: the downtime's price moves were
+        indexed, not seen as updates."""
         deployment = self.ctx.deployment
         self.follower.resume(f"{deployment.chain_id}:{deployment.pool}")
         head = self.w3.eth.block_number
@@ -149,6 +151,8 @@ class Keeper:
         for account in self.reader.positions(self.store.accounts(), head):
             self.model.set_account(account)
         self.metrics.accounts.set(len(self.model.accounts))
+        if self.model.borrowers():
+            self.candidates.rescore_all()
         if self.dispatcher.signing:
             self._record(self.dispatcher.recover(head), self.follower.lost_to)
             assets = [a.address for a in deployment.assets]
@@ -169,10 +173,13 @@ class Keeper:
     # the pipeline
 
     def step(self) -> BlockReport | None:
-        """Handles every block since the last one processed; None when there is no new block."""
+        """Handles every block since the last one processed; None when there is no new block (and no
+        re-score of every borrower pending: then the last block processed is handled again)."""
         assert self.model is not None
         calls_before = self.rpc.calls
         block = self.follower.next_block()
+        if block is None and self.candidates.rescore_pending:
+            block = self.follower.again()
         if block is None:
             return None
         depth = block.reorg.depth if block.reorg else 0
@@ -191,6 +198,7 @@ class Keeper:
             attempts = self._liquidate(selection.users, block)
             report.sent, report.skipped = attempts.sent, attempts.skipped
             self.candidates.await_funds(attempts.awaiting_funds)
+            self.candidates.retry(attempts.timed_out)
         report.outcomes = self.dispatcher.poll(block.head)
         self._record(report.outcomes, block.lost_to)
         self.settlement.settle(self.model.reserves.values(), block.head)

@@ -19,12 +19,15 @@ from typing import Any
 @dataclass
 class Faults:
     """`latency_s` before every answer; every `rate_limit_every`th request gets HTTP 429, every
-    `error_every`th HTTP 503, every `reset_every`th a reset connection (0: never)."""
+    `error_every`th HTTP 503, every `reset_every`th a reset connection (0: never). A slow node:
+    `method_delay_s` adds its delay per call of a method, each call of a batch counted (as a node
+    that executes a batch's calls one after another)."""
 
     latency_s: float = 0.0
     rate_limit_every: int = 0
     error_every: int = 0
     reset_every: int = 0
+    method_delay_s: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,6 +66,9 @@ class RpcProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fault = "reset" if proxy.dead.is_set() else proxy._fault()
                 time.sleep(proxy.faults.latency_s)
+                delays = proxy.faults.method_delay_s
+                if delays:
+                    time.sleep(sum(delays.get(method, 0.0) for method in _methods(body)))
                 if fault == "reset":
                     # SO_LINGER 0: close with RST, the client sees a reset connection.
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
