@@ -12,7 +12,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.exceptions import BlockNotFound, ContractLogicError, Web3RPCError
 from web3.types import RPCEndpoint
 
 from keeper.config import Settings, split_urls
@@ -122,6 +122,28 @@ class ChainContext:
         return self.account.address if self.account else None
 
 
+def check_deploy_block(w3: Web3, deployment: Deployment) -> None:
+    """The node's block at `deploy_block` must be the one the deployment file recorded: a file from
+    an earlier chain with the same chain id and addresses (a restarted Anvil) is refused. A file
+    without the hash (written before it was recorded) is accepted with a warning."""
+    if not deployment.deploy_block_hash:
+        log.warning(
+            "deployment_unverified path=%s reason=no deploy_block_hash (re-deploy to record it)",
+            deployment.path,
+        )
+        return
+    try:
+        node_hash: str | None = w3.eth.get_block(deployment.deploy_block)["hash"].to_0x_hex()
+    except BlockNotFound:
+        node_hash = None
+    if node_hash is None or node_hash.lower() != deployment.deploy_block_hash.lower():
+        raise DeploymentError(
+            f"{deployment.path} is from another chain: its deploy block {deployment.deploy_block} "
+            f"has hash {deployment.deploy_block_hash} but the node's is {node_hash}; re-deploy "
+            "or pass the right --deployment"
+        )
+
+
 def validate(
     w3: Web3,
     deployment: Deployment,
@@ -136,6 +158,7 @@ def validate(
         raise ChainError(
             f"the node is chain {chain_id} but {deployment.path} is for chain {deployment.chain_id}"
         )
+    check_deploy_block(w3, deployment)
     named = {"pool": deployment.pool, "oracle": deployment.oracle, "lens": deployment.lens}
     for asset in deployment.assets:
         named[f"{asset.symbol} token"] = asset.address
