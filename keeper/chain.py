@@ -28,19 +28,20 @@ RPC_TIMEOUT_SECONDS = 10
 
 def connect(rpc_url: str, tx_rpc_url: str | None = None) -> Web3:
     """A web3 connection that answered `eth_chainId`, or a `ChainError` sentence. Several
-    comma-separated URLs, or a separate `tx_rpc_url` for transactions, give a `FailoverProvider`."""
+    comma-separated URLs, or a separate `tx_rpc_url` for transactions, fail over between endpoints
+    (`FailoverProvider`, which also retries a single HTTP endpoint that rate-limits or errs)."""
     # web3.py's validation asks for the chain id before every call and transaction; it never changes
     # under a running keeper, so that one answer is cached (nothing else is).
     cache = {"cache_allowed_requests": True, "cacheable_requests": {RPCEndpoint("eth_chainId")}}
     urls = split_urls(rpc_url)
-    if len(urls) > 1 or tx_rpc_url:
-        provider: Any = FailoverProvider(urls, tx_rpc_url, RPC_TIMEOUT_SECONDS, **cache)
-    elif rpc_url.startswith(("ws://", "wss://")):
+    if len(urls) == 1 and not tx_rpc_url and rpc_url.startswith(("ws://", "wss://")):
         from web3 import LegacyWebSocketProvider
 
-        provider = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS, **cache)
+        provider: Any = LegacyWebSocketProvider(rpc_url, websocket_timeout=RPC_TIMEOUT_SECONDS, **cache)
     else:
-        provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}, **cache)
+        # Even one HTTP endpoint goes through the failover provider: a rate limit (429) or a server
+        # error is asked again after a pause (its passes) instead of failing the step or start-up.
+        provider = FailoverProvider(urls, tx_rpc_url, RPC_TIMEOUT_SECONDS, **cache)
     w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - the request is the check

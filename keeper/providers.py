@@ -62,6 +62,9 @@ class EndpointGroup:
                 return
             self.index = (self.index + 1) % len(self.providers)
             following = self.providers[self.index]
+        if following is failed:  # one endpoint: asked again after the pause, nothing to fail over to
+            log.debug("rpc_retry endpoint=%s error=%s", failed.endpoint_uri, _reason(exc))
+            return
         log.warning(
             "rpc_failover endpoints=%s from=%s to=%s error=%s",
             self.name,

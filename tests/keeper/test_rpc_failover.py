@@ -123,3 +123,15 @@ def test_a_slow_rate_limited_flaky_rpc_still_liquidates_every_account(devnet, ke
     assert all(devnet.health_factor(u) >= WAD for u in users)
     faults = first.log.faults + second.log.faults
     assert faults["429"] > 0 and faults["503"] > 0 and faults["reset"] > 0, faults
+
+
+def test_one_rate_limited_endpoint_is_retried_not_fatal(devnet, keeper_key, tmp_path, proxies):
+    """A single RPC_URL that answers HTTP 429 to every third request: the keeper starts and liquidates
+    (each refused request is asked again after a pause), rather than stopping at the first 429."""
+    only = proxies(Faults(rate_limit_every=3))
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite", rpc_url=only.url)
+    keeper.start()
+    users = crash(devnet, 3)
+    run_until_idle(keeper)
+    assert all(devnet.health_factor(u) >= WAD for u in users)
+    assert only.log.faults["429"] > 0
