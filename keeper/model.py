@@ -112,53 +112,43 @@ class PoolModel:
         return [a.address for a in self.accounts.values() if a.has_debt]
 
     def account_data(self, address: str) -> AccountData:
-        """The contract's `_accountData` in Python integers."""
+        """The contract's `_accountData` in Python integers. Where a reserve the account uses as
+        collateral or borrows has no price (the oracle does not answer), the health factor is the
+        lens's UNREADABLE_HEALTH_FACTOR: the chain cannot value the account either."""
         account = self.accounts.get(address)
         collateral = weighted = debt_ray = active = borrows = 0
+        unpriced = False
         if account is not None:
             for reserve_id, reserve in self.reserves.items():
                 shares = account.supply_shares.get(reserve_id, 0)
-                if shares and account.uses_as_collateral(reserve_id) and reserve.collateral_factor:
-                    assets = maths.to_assets_down(
-                        shares, reserve.total_added_assets, reserve.total_supply_shares
-                    )
-                    value = maths.to_value(assets, reserve.decimals, reserve.price)
-                    collateral += value
-                    weighted += value * reserve.collateral_factor
-                    active += 1
+                if shares and account.uses_as_collateral(reserve_id):
+                    unpriced |= reserve.price == 0
+                    if reserve.collateral_factor:
+                        assets = maths.to_assets_down(
+                            shares, reserve.total_added_assets, reserve.total_supply_shares
+                        )
+                        value = maths.to_value(assets, reserve.decimals, reserve.price)
+                        collateral += value
+                        weighted += value * reserve.collateral_factor
+                        active += 1
                 drawn = account.drawn_shares.get(reserve_id, 0)
                 if drawn and account.is_borrowing(reserve_id):
+                    unpriced |= reserve.price == 0
                     debt_ray += maths.to_value(drawn * reserve.borrow_index, reserve.decimals, reserve.price)
                     borrows += 1
         return AccountData(
             total_collateral_value=collateral,
             weighted_collateral_value=weighted,
             total_debt_value_ray=debt_ray,
-            health_factor=maths.health_factor(weighted, debt_ray),
+            health_factor=(
+                maths.UNREADABLE_HEALTH_FACTOR if unpriced else maths.health_factor(weighted, debt_ray)
+            ),
             active_collateral_count=active,
             borrow_count=borrows,
         )
 
     def health_factor(self, address: str) -> int:
-        """The account's health factor, or the lens's UNREADABLE_HEALTH_FACTOR while a reserve it
-        uses has no price (the oracle does not answer): the chain cannot value it either."""
-        if self.unpriced(address):
-            return maths.UNREADABLE_HEALTH_FACTOR
         return self.account_data(address).health_factor
-
-    def unpriced(self, address: str) -> bool:
-        """Whether a reserve the account uses as collateral or borrows has no price."""
-        account = self.accounts.get(address)
-        if account is None:
-            return False
-        return any(
-            reserve.price == 0
-            and (
-                (account.supply_shares.get(reserve_id) and account.uses_as_collateral(reserve_id))
-                or (account.drawn_shares.get(reserve_id) and account.is_borrowing(reserve_id))
-            )
-            for reserve_id, reserve in self.reserves.items()
-        )
 
     def liquidation_pairs(self, address: str) -> list[tuple[Reserve, Reserve]]:
         """Every (collateral, debt) reserve pair a liquidation of this account could use."""
