@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
 sys.path.insert(0, str(Path(__file__).parent))
 
 from devnet import AnvilNode, Devnet, dev_key  # noqa: E402
+from rpc_proxy import Faults, RpcProxy  # noqa: E402
 
 KEEPER_INDEX = 10
 SUPPLIER_INDEX = 11
@@ -42,3 +43,22 @@ def devnet(node, tmp_path) -> Devnet:
 @pytest.fixture
 def keeper_key() -> str:
     return dev_key(KEEPER_INDEX)
+
+
+@pytest.fixture
+def proxies(devnet):
+    """Starts fault-injecting RPC proxies in front of the devnet's node (tests/keeper/rpc_proxy.py),
+    stopped after the test."""
+    started: list[RpcProxy] = []
+
+    def start(faults: Faults | None = None) -> RpcProxy:
+        proxy = RpcProxy(devnet.w3.provider.endpoint_uri, faults).start()
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        try:
+            proxy.stop()
+        except OSError:
+            pass

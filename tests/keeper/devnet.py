@@ -79,6 +79,21 @@ class Devnet:
         receipt = self.owner.transact(self.feed(symbol).functions.setPrice(round(price_usd * 1e8)))
         return int(receipt["blockNumber"])
 
+    def rival(self, index: int) -> str:
+        """Anvil account `index` as another liquidator: a million USDC, approved to the pool."""
+        rival = self.w3.eth.accounts[index]
+        self.fund(rival, "USDC", self.units("USDC", 1_000_000))
+        self.sender(rival).transact(self.token("USDC").functions.approve(self.deployment.pool, MAX_UINT))
+        return rival
+
+    def liquidate_as(self, liquidator: str, user: str, tip: int, max_fee: int) -> str:
+        """`liquidator` sends liquidate(WETH, USDC, user, max) at the given fees (not waited for);
+        its hash."""
+        tx = self.pool.functions.liquidate(
+            self.token("WETH").address, self.token("USDC").address, user, MAX_UINT, False
+        ).transact({"from": liquidator, "gas": 800_000, "maxPriorityFeePerGas": tip, "maxFeePerGas": max_fee})
+        return self.w3.to_hex(tx)
+
     def health_factor(self, user: str) -> int:
         return self.pool.functions.getUserAccountData(user).call()[2]
 

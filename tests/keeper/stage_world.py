@@ -51,12 +51,16 @@ def write_deployment(directory: Path, deploy_block: int = 1, chain_id: int = 313
     return load_deployment(path)
 
 
+#: The reserve ids of `pool_model`'s reserves.
+RESERVE_IDS = {"WETH": 0, "WBTC": 1, "USDC": 2}
+
+
 def reserve(symbol: str, **changes: Any) -> Reserve:
     """A reserve with no interest accrued and 1:1 shares, at a round price."""
     asset, reserve_id, decimals, factor, bonus, price = {
-        "WETH": (WETH, 0, 18, 8000, 10500, 2000 * 10**8),
-        "WBTC": (WBTC, 1, 8, 7500, 10800, 60_000 * 10**8),
-        "USDC": (USDC, 2, 6, 8500, 10400, 10**8),
+        "WETH": (WETH, RESERVE_IDS["WETH"], 18, 8000, 10500, 2000 * 10**8),
+        "WBTC": (WBTC, RESERVE_IDS["WBTC"], 8, 7500, 10800, 60_000 * 10**8),
+        "USDC": (USDC, RESERVE_IDS["USDC"], 6, 8500, 10400, 10**8),
     }[symbol]
     base = Reserve(
         asset=asset,
@@ -125,3 +129,32 @@ def log(contract: str, event: str, emitter: str, block: int, index: int, **args:
         "logIndex": hex(index),
         "removed": False,
     }
+
+
+def candidates_world(directory: Path, **prices: int) -> tuple[PoolModel, Any, dict[str, int], Any]:
+    """The candidates stage over a fake lens: a model of Alice (HF 1.03 at $2,000 WETH), Bob (0.98 at
+    $60,000 WBTC) and Carol (healthy) at `prices`, a `Candidates` sweeping every 20 blocks, the
+    health factors the fake lens answers (set them in the dict) and the fake provider."""
+    from fake_node import Contracts, fake_web3
+
+    from keeper.calls import function
+    from keeper.candidates import Candidates
+    from keeper.contracts import Contracts as PoolContracts
+    from keeper.pool_reader import PoolReader
+    from keeper.rpc_batch import RpcCounter
+
+    chain_hfs: dict[str, int] = {}
+    contracts = Contracts()
+    contracts.on(
+        LENS, function("LiquidationLens", "getHealthFactors"), lambda users: ([chain_hfs[u] for u in users],)
+    )
+    w3 = fake_web3({"eth_call": contracts})
+    deployment = write_deployment(directory)
+    reader = PoolReader(w3, PoolContracts.at(w3, POOL, ORACLE, LENS), deployment, RpcCounter())
+    model = pool_model(
+        borrower(ALICE, {RESERVE_IDS["WETH"]: 10 * 10**18}, {RESERVE_IDS["USDC"]: 15_500 * 10**6}),
+        borrower(BOB, {RESERVE_IDS["WBTC"]: 10**8}, {RESERVE_IDS["USDC"]: 46_000 * 10**6}),
+        borrower(CAROL, {RESERVE_IDS["WETH"]: 30 * 10**18}, {RESERVE_IDS["USDC"]: 10_000 * 10**6}),
+        **prices,
+    )
+    return model, Candidates(reader, sweep_every_blocks=20), chain_hfs, w3.provider

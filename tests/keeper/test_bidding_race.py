@@ -10,7 +10,6 @@ from harness import make_keeper, rpc
 
 from keeper.calls import event
 
-MAX = 2**256 - 1
 GWEI = 10**9
 RIVAL_INDEX = 5
 LIQUIDATION_CALL = event("LendingPool", "LiquidationCall")
@@ -34,19 +33,14 @@ def first_liquidators(devnet, from_block: int) -> dict[str, str]:
 
 
 def rival_liquidates(devnet, rival: str, user: str, tip: int) -> str:
-    tx = devnet.pool.functions.liquidate(
-        devnet.token("WETH").address, devnet.token("USDC").address, user, MAX, False
-    ).transact({"from": rival, "gas": 800_000, "maxPriorityFeePerGas": tip, "maxFeePerGas": tip + 50 * GWEI})
-    return devnet.w3.to_hex(tx)
+    return devnet.liquidate_as(rival, user, tip=tip, max_fee=tip + 50 * GWEI)
 
 
 def test_the_keeper_outbids_a_fixed_5_gwei_rival_in_every_contested_account(devnet, keeper_key, tmp_path):
     users = [
         devnet.borrower(i, "WETH", 4 + 3 * i, "USDC", hf=1.02, collateral_price=2000) for i in range(1, 5)
     ]
-    rival = devnet.w3.eth.accounts[RIVAL_INDEX]
-    devnet.fund(rival, "USDC", devnet.units("USDC", 1_000_000))
-    devnet.sender(rival).transact(devnet.token("USDC").functions.approve(devnet.deployment.pool, MAX))
+    rival = devnet.rival(RIVAL_INDEX)
     keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
     keeper.start()
     keeper_address = keeper.ctx.address
@@ -75,9 +69,7 @@ def test_the_keeper_outbids_a_fixed_5_gwei_rival_in_every_contested_account(devn
 def test_an_account_a_rival_outbids_past_the_bounds_costs_the_keeper_nothing(devnet, keeper_key, tmp_path):
     contested = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
     free = devnet.borrower(2, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
-    rival = devnet.w3.eth.accounts[RIVAL_INDEX]
-    devnet.fund(rival, "USDC", devnet.units("USDC", 1_000_000))
-    devnet.sender(rival).transact(devnet.token("USDC").functions.approve(devnet.deployment.pool, MAX))
+    rival = devnet.rival(RIVAL_INDEX)
     keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
     keeper.start()
 

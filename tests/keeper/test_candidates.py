@@ -7,48 +7,26 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from fake_node import Contracts, fake_web3
 from stage_world import (
     ALICE,
     BOB,
     CAROL,
-    LENS,
-    ORACLE,
-    POOL,
     WAD,
     WETH,
     WETH_FEED,
-    borrower,
-    pool_model,
-    write_deployment,
+    candidates_world,
 )
 
 from keeper.blocks import BlockContext
 from keeper.calls import function
-from keeper.candidates import Candidates
-from keeper.contracts import Contracts as PoolContracts
 from keeper.discovery import PriceUpdate, ScanResult
-from keeper.pool_reader import PoolReader
-from keeper.rpc_batch import RpcCounter
 
 WETH_ID, WBTC_ID, USDC_ID = 0, 1, 2
 
 
 @pytest.fixture
 def world(tmp_path):
-    chain_hfs: dict[str, int] = {}
-    contracts = Contracts()
-    contracts.on(
-        LENS, function("LiquidationLens", "getHealthFactors"), lambda users: ([chain_hfs[u] for u in users],)
-    )
-    w3 = fake_web3({"eth_call": contracts})
-    deployment = write_deployment(tmp_path)
-    reader = PoolReader(w3, PoolContracts.at(w3, POOL, ORACLE, LENS), deployment, RpcCounter())
-    alice = borrower(ALICE, {WETH_ID: 10 * 10**18}, {USDC_ID: 15_500 * 10**6})  # HF 1.03 at $2,000
-    bob = borrower(BOB, {WBTC_ID: 10**8}, {USDC_ID: 46_000 * 10**6})  # HF 0.98 at $60,000
-    carol = borrower(CAROL, {WETH_ID: 30 * 10**18}, {USDC_ID: 10_000 * 10**6})  # healthy
-    model = pool_model(alice, bob, carol)
-    return model, Candidates(reader, sweep_every_blocks=20), chain_hfs, w3.provider
+    return candidates_world(tmp_path)
 
 
 def block_with(

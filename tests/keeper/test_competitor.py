@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from harness import make_keeper
 
-MAX = 2**256 - 1
 WAD = 10**18
 
 
@@ -16,9 +15,7 @@ def rpc(devnet, method, *params):
 
 def test_losing_to_a_competitor_is_recorded_with_the_winner(devnet, keeper_key, tmp_path):
     alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
-    rival = devnet.w3.eth.accounts[5]
-    devnet.fund(rival, "USDC", devnet.units("USDC", 1_000_000))
-    devnet.sender(rival).transact(devnet.token("USDC").functions.approve(devnet.deployment.pool, MAX))
+    rival = devnet.rival(5)
     keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
     keeper.start()
 
@@ -29,16 +26,7 @@ def test_losing_to_a_competitor_is_recorded_with_the_winner(devnet, keeper_key, 
     assert len(report.sent) == 1
     ours = keeper.store.tx(report.sent[0])
     # The rival outbids the keeper's tip, so it is ordered first in the block.
-    devnet.pool.functions.liquidate(
-        devnet.token("WETH").address, devnet.token("USDC").address, alice, MAX, False
-    ).transact(
-        {
-            "from": rival,
-            "gas": 800_000,
-            "maxPriorityFeePerGas": ours.tip * 10,
-            "maxFeePerGas": ours.max_fee * 10,
-        }
-    )
+    devnet.liquidate_as(rival, alice, tip=ours.tip * 10, max_fee=ours.max_fee * 10)
     rpc(devnet, "evm_mine")
     rpc(devnet, "evm_setAutomine", True)
     after = keeper.step()

@@ -6,29 +6,18 @@ the pool's LiquidationCall logs."""
 from __future__ import annotations
 
 import pytest
-from fake_node import Contracts, fake_web3
 from harness import make_keeper, rpc, run_until_idle
 from stage_world import (
     ALICE,
     BOB,
     CAROL,
-    LENS,
-    ORACLE,
-    POOL,
     WETH,
     WETH_FEED,
-    borrower,
-    pool_model,
-    write_deployment,
+    candidates_world,
 )
 
 from keeper.blocks import BlockContext
-from keeper.calls import function
-from keeper.candidates import Candidates
-from keeper.contracts import Contracts as PoolContracts
 from keeper.discovery import PriceUpdate, ScanResult
-from keeper.pool_reader import PoolReader
-from keeper.rpc_batch import RpcCounter
 
 WAD = 10**18
 WETH_ID, WBTC_ID, USDC_ID = 0, 1, 2
@@ -77,20 +66,9 @@ def test_accounts_made_liquidatable_during_downtime_are_liquidated_in_the_first_
 
 @pytest.fixture
 def stage(tmp_path):
-    chain_hfs: dict[str, int] = {}
-    contracts = Contracts()
-    contracts.on(
-        LENS, function("LiquidationLens", "getHealthFactors"), lambda users: ([chain_hfs[u] for u in users],)
-    )
-    w3 = fake_web3({"eth_call": contracts})
-    contracts_at = PoolContracts.at(w3, POOL, ORACLE, LENS)
-    reader = PoolReader(w3, contracts_at, write_deployment(tmp_path), RpcCounter())
-    alice = borrower(ALICE, {WETH_ID: 10 * 10**18}, {USDC_ID: 15_500 * 10**6})  # HF 1.03 at $2,000
-    bob = borrower(BOB, {WBTC_ID: 10**8}, {USDC_ID: 46_000 * 10**6})  # HF 0.98 at $60,000
-    carol = borrower(CAROL, {WETH_ID: 30 * 10**18}, {USDC_ID: 10_000 * 10**6})  # healthy
-    model = pool_model(alice, bob, carol, WETH=1900 * 10**8)  # alice below 1 too
+    model, candidates, chain_hfs, _ = candidates_world(tmp_path, WETH=1900 * 10**8)  # alice below 1 too
     chain_hfs.update({u: model.health_factor(u) for u in (ALICE, BOB, CAROL)})
-    return model, Candidates(reader, sweep_every_blocks=20)
+    return model, candidates
 
 
 def quiet_block(head: int, *prices: str, first: int | None = None) -> BlockContext:

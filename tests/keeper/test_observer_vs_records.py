@@ -14,8 +14,6 @@ from bench.crash_run import CrashOptions, run_crash
 from bench.observer import Observer
 from bench.records_check import records_mismatch
 
-MAX = 2**256 - 1
-
 
 def test_a_crash_liquidated_by_the_keeper_matches_the_observer_on_every_liquidation(tmp_path):
     run = run_crash(tmp_path / "crash", CrashOptions(liquidatable=20, healthy=30, block_time=2, timeout=120))
@@ -30,9 +28,7 @@ def test_a_crash_liquidated_by_the_keeper_matches_the_observer_on_every_liquidat
 
 def test_a_lost_race_matches_the_observer_with_its_winner(devnet, keeper_key, tmp_path):
     alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
-    rival = devnet.w3.eth.accounts[5]
-    devnet.fund(rival, "USDC", devnet.units("USDC", 1_000_000))
-    devnet.sender(rival).transact(devnet.token("USDC").functions.approve(devnet.deployment.pool, MAX))
+    rival = devnet.rival(5)
     keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
     keeper.start()
     start = devnet.w3.eth.block_number
@@ -41,16 +37,7 @@ def test_a_lost_race_matches_the_observer_with_its_winner(devnet, keeper_key, tm
     devnet.feed("WETH").functions.setPrice(1900 * 10**8).transact({"from": devnet.owner.address})
     devnet.w3.provider.make_request("evm_mine", [])
     ours = keeper.store.tx(keeper.step().sent[0])
-    devnet.pool.functions.liquidate(
-        devnet.token("WETH").address, devnet.token("USDC").address, alice, MAX, False
-    ).transact(
-        {
-            "from": rival,
-            "gas": 800_000,
-            "maxPriorityFeePerGas": ours.tip * 10,
-            "maxFeePerGas": ours.max_fee * 10,
-        }
-    )
+    devnet.liquidate_as(rival, alice, tip=ours.tip * 10, max_fee=ours.max_fee * 10)
     devnet.w3.provider.make_request("evm_mine", [])
     devnet.w3.provider.make_request("evm_setAutomine", [True])
     keeper.step()

@@ -12,7 +12,7 @@ import time
 import pytest
 from devnet import AnvilNode, free_port
 from harness import make_keeper, run_until_idle
-from rpc_proxy import Faults, RpcProxy
+from rpc_proxy import Faults
 
 from keeper.config import load_settings
 from keeper.errors import ConfigError
@@ -28,23 +28,6 @@ def node():
     anvil.start()
     yield anvil
     anvil.stop()
-
-
-@pytest.fixture
-def proxies(devnet):
-    started: list[RpcProxy] = []
-
-    def start(faults: Faults | None = None) -> RpcProxy:
-        proxy = RpcProxy(devnet.w3.provider.endpoint_uri, faults).start()
-        started.append(proxy)
-        return proxy
-
-    yield start
-    for proxy in started:
-        try:
-            proxy.stop()
-        except OSError:
-            pass
 
 
 def crash(devnet, count: int) -> list[str]:

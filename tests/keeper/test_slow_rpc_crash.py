@@ -12,10 +12,8 @@ import threading
 import time
 from collections import Counter
 
-import pytest
-from devnet import AnvilNode
 from harness import make_keeper, rpc
-from rpc_proxy import Faults, RpcProxy
+from rpc_proxy import Faults
 
 from scripts.deployer import Sender, contract
 from scripts.population import Seeder, Sizing, borrower_address, seeding_web3
@@ -28,31 +26,6 @@ VICTIMS = 50
 PRICES = {"WETH": 2_000.0, "WBTC": 60_000.0, "USDC": 1.0, "DAI": 1.0}
 SUPPLIER_INDEX = 11
 KEEPER_INDEX = 10
-
-
-@pytest.fixture
-def node():
-    anvil = AnvilNode(accounts=20)
-    anvil.start()
-    yield anvil
-    anvil.stop()
-
-
-@pytest.fixture
-def proxies(devnet):
-    started: list[RpcProxy] = []
-
-    def start(faults: Faults) -> RpcProxy:
-        proxy = RpcProxy(devnet.w3.provider.endpoint_uri, faults).start()
-        started.append(proxy)
-        return proxy
-
-    yield start
-    for proxy in started:
-        try:
-            proxy.stop()
-        except OSError:
-            pass
 
 
 def seed_victims(devnet, node) -> list[str]:
