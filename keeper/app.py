@@ -41,7 +41,7 @@ class App:
         deployment = load_deployment(path)
         account = load_account(settings)
         sending = need_key and not settings.dry_run
-        ctx = validate(w3, deployment, account, require_funds=sending)
+        ctx = validate(w3, deployment, account, require_funds=sending, mode=settings.mode)
         if command == "status" and not settings.db_path.is_file():
             raise ConfigError(f"database {settings.db_path} not found: run the keeper first or check DB_PATH")
         in_memory = command == "scan" and not settings.db_path.is_file()

@@ -16,7 +16,7 @@ from web3.exceptions import BlockNotFound, ContractLogicError, Web3RPCError
 from web3.types import RPCEndpoint
 
 from keeper.config import Settings, split_urls
-from keeper.contracts import Contracts, decode_revert, feed
+from keeper.contracts import Contracts, decode_revert, feed, flash_liquidator
 from keeper.deployment import Deployment
 from keeper.errors import ChainError, ConfigError, DeploymentError, FundsError
 from keeper.providers import FailoverProvider
@@ -117,6 +117,7 @@ class ChainContext:
     deployment: Deployment
     contracts: Contracts
     account: LocalAccount | None
+    flash_liquidator: str | None = None  # the FlashLiquidator flash liquidations go through
 
     @property
     def address(self) -> str | None:
@@ -151,9 +152,11 @@ def validate(
     account: LocalAccount | None,
     *,
     require_funds: bool,
+    mode: str = "inventory",
 ) -> ChainContext:
     """Startup validation: chain id, code at every address, the pool's oracle, 8-decimal feeds,
-    and (when sending) an account with gas money. Raises one readable sentence per problem."""
+    (when sending) an account with gas money, and (in flash or auto mode) the FlashLiquidator. Raises
+    one readable sentence per problem."""
     chain_id = w3.eth.chain_id
     if chain_id != deployment.chain_id:
         raise ChainError(
@@ -191,7 +194,52 @@ def validate(
         balance = w3.eth.get_balance(account.address)
         if balance == 0:
             raise FundsError(f"account {account.address} has no ETH to pay for gas")
-    return ChainContext(w3=w3, deployment=deployment, contracts=contracts, account=account)
+    flash = check_flash_liquidator(w3, deployment, account, mode)
+    return ChainContext(
+        w3=w3, deployment=deployment, contracts=contracts, account=account, flash_liquidator=flash
+    )
+
+
+def check_flash_liquidator(
+    w3: Web3, deployment: Deployment, account: LocalAccount | None, mode: str
+) -> str | None:
+    """The FlashLiquidator to liquidate through in `flash` or `auto` mode, once checked: the deployment
+    names it and Uniswap's quoter, both have code, it liquidates on this pool, and its owner is the
+    keeper's account (it refuses anyone else). In `auto` mode a deployment without one leaves the
+    keeper liquidating from inventory (a warning); in `flash` mode that is an error."""
+    if mode == "inventory":
+        return None
+    info, uniswap = deployment.flash_liquidator, deployment.uniswap
+    if info is None or uniswap is None:
+        missing = "FlashLiquidator" if info is None else "Uniswap section"
+        if mode == "auto":
+            log.warning("flash_unavailable path=%s reason=no %s mode=inventory", deployment.path, missing)
+            return None
+        raise DeploymentError(
+            f"--mode flash needs a FlashLiquidator, but {deployment.path} has no {missing}: deploy with "
+            "KEEPER_ADDRESS set to the keeper's account (scripts/deploy.py), or use --mode inventory"
+        )
+    for what, address in (("FlashLiquidator", info.address), ("Uniswap quoter", uniswap.quoter)):
+        if len(w3.eth.get_code(address)) == 0:
+            raise DeploymentError(
+                f"no contract code at the {what} address {address}: "
+                f"is {deployment.path} from another deployment?"
+            )
+    contract = flash_liquidator(w3, info.address)
+    try:
+        owner, pool = contract.functions.owner().call(), contract.functions.lendingPool().call()
+    except (ContractLogicError, Web3RPCError, ValueError):
+        raise DeploymentError(f"{info.address} does not answer as a FlashLiquidator") from None
+    if pool != deployment.pool:
+        raise DeploymentError(
+            f"the FlashLiquidator {info.address} liquidates on {pool}, not on the pool {deployment.pool}"
+        )
+    if account is not None and owner != account.address:
+        raise DeploymentError(
+            f"the FlashLiquidator {info.address} is owned by {owner}, not by the keeper's account "
+            f"{account.address}: only its owner may call it"
+        )
+    return info.address
 
 
 def revert_reason(exc: BaseException) -> str:

@@ -100,6 +100,22 @@ def _trading(parser: argparse.ArgumentParser) -> None:
         help="run everything but signing: nothing is sent",
     )
     g.add_argument(
+        "--mode",
+        choices=["inventory", "flash", "auto"],
+        default=None,
+        help="how liquidations are paid for: inventory repays with debt tokens the keeper holds; flash "
+        "liquidates with no capital through the deployment's FlashLiquidator, selling the seized "
+        "collateral on Uniswap V3 in the same transaction (profit from the quoter at the simulation "
+        "block); auto takes flash when the keeper lacks the debt token or flash pays more "
+        "(env LIQUIDATION_MODE; default inventory)",
+    )
+    g.add_argument(
+        "--max-slippage-bps",
+        help="a flash liquidation reverts (ProfitBelowMinimum) rather than keep less than its quoted "
+        "profit minus this share of the collateral it sells, e.g. when the pool moved between the "
+        "simulation and inclusion (env MAX_SLIPPAGE_BPS; default 50 = 0.5%%)",
+    )
+    g.add_argument(
         "--native-price-usd",
         help="USD price of the gas token for profit maths (default: the deployment's native_price_asset)",
     )

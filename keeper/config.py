@@ -13,6 +13,9 @@ from dotenv import dotenv_values
 
 from keeper.errors import ConfigError
 
+#: Liquidation modes (keeper/flash.py), spelled here so that settings load without web3.
+MODES = ("inventory", "flash", "auto")
+
 
 class Secret:
     """A string that never shows itself in logs, reprs or tracebacks."""
@@ -56,6 +59,8 @@ class Settings:
     native_price_usd: Decimal | None = None
     min_eth_balance: Decimal = Decimal("0.05")
     gas_limit_liquidation: int = 600_000
+    mode: str = "inventory"  # inventory | flash | auto (keeper/flash.py)
+    max_slippage_bps: int = 50  # a flash liquidation reverts when it would keep less than its quote by more
 
     @property
     def rpc_urls(self) -> list[str]:
@@ -84,6 +89,8 @@ ENV_FIELDS: dict[str, str] = {
     "SWEEP_EVERY_BLOCKS": "sweep_every_blocks",
     "REPLACE_AFTER_BLOCKS": "replace_after_blocks",
     "PROGRESS_EVERY": "progress_every",
+    "LIQUIDATION_MODE": "mode",
+    "MAX_SLIPPAGE_BPS": "max_slippage_bps",
 }
 
 
@@ -206,6 +213,16 @@ def load_settings(
     ):
         if name in raw:
             kwargs[name] = _int(name.upper(), raw[name], minimum)
+    if "mode" in raw:
+        mode = str(raw["mode"]).strip().lower()
+        if mode not in MODES:
+            raise ConfigError(f"LIQUIDATION_MODE must be one of {', '.join(MODES)}, got {raw['mode']!r}")
+        kwargs["mode"] = mode
+    if "max_slippage_bps" in raw:
+        slippage = _int("MAX_SLIPPAGE_BPS", raw["max_slippage_bps"])
+        if slippage >= 10_000:
+            raise ConfigError(f"MAX_SLIPPAGE_BPS must be below 10000 (100%), got {raw['max_slippage_bps']!r}")
+        kwargs["max_slippage_bps"] = slippage
     if "poll_interval" in raw:
         kwargs["poll_interval"] = _float("POLL_INTERVAL", raw["poll_interval"])
     for name in ("dry_run", "clear_dust_and_deficits", "settle_deficits"):

@@ -13,7 +13,7 @@ from eth_utils import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
 
-ABI_NAMES = ("LendingPool", "PriceOracle", "LiquidationLens", "MockPriceFeed", "MockERC20")
+ABI_NAMES = ("LendingPool", "PriceOracle", "LiquidationLens", "MockPriceFeed", "MockERC20", "FlashLiquidator")
 
 
 @cache
@@ -42,6 +42,10 @@ class Contracts:
 
 def erc20(w3: Web3, address: str) -> Contract:
     return w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi("MockERC20"))
+
+
+def flash_liquidator(w3: Web3, address: str) -> Contract:
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi("FlashLiquidator"))
 
 
 def feed(w3: Web3, address: str) -> Contract:

@@ -83,6 +83,18 @@ class UniswapInfo:
 
 
 @dataclass(frozen=True)
+class FlashLiquidatorInfo:
+    """The FlashLiquidator a keeper liquidates through with no capital, and the account that owns it
+    (the only one that may call it: the keeper's)."""
+
+    address: str
+    owner: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "owner": self.owner}
+
+
+@dataclass(frozen=True)
 class Deployment:
     """What `deployments/<chainId>.json` holds; `path` is the file it was read from or written to."""
 
@@ -100,6 +112,7 @@ class Deployment:
     deployer: str = ""
     liquidation_config: Mapping[str, int] = field(default_factory=dict)
     uniswap: UniswapInfo | None = None
+    flash_liquidator: FlashLiquidatorInfo | None = None
 
     def asset_by_symbol(self, symbol: str) -> AssetInfo:
         for asset in self.assets:
@@ -128,6 +141,7 @@ class Deployment:
             "assets": {asset.symbol: asset.to_dict() for asset in self.assets},
             "liquidation_config": dict(self.liquidation_config),
             **({"uniswap": self.uniswap.to_dict()} if self.uniswap else {}),
+            **({"flash_liquidator": self.flash_liquidator.to_dict()} if self.flash_liquidator else {}),
         }
 
     def to_json(self) -> str:
@@ -222,6 +236,18 @@ def load_deployment(path: Path) -> Deployment:
         deployer=_text(raw.get("deployer"), "deployer", path),
         liquidation_config=_mapping(raw.get("liquidation_config"), "liquidation_config", path),
         uniswap=_uniswap(raw.get("uniswap"), {a.symbol for a in assets}, path),
+        flash_liquidator=_flash_liquidator(raw.get("flash_liquidator"), path),
+    )
+
+
+def _flash_liquidator(raw: Any, path: Path) -> FlashLiquidatorInfo | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise DeploymentError(f"deployment file {path}: 'flash_liquidator' must be an object")
+    return FlashLiquidatorInfo(
+        address=_address(raw.get("address"), "flash_liquidator.address", path),
+        owner=_address(raw.get("owner"), "flash_liquidator.owner", path),
     )
 
 

@@ -1,7 +1,8 @@
 """From ranked decisions to liquidations on their way: the profit gate's verdict, one liquidation in
-flight per account and pair, the debt token set aside, then simulation and dispatch in chunks (one
-simulation batch per chunk), best first, so the first transactions leave while later ones are still
-being simulated. Each liquidation's detection is stored with its transaction."""
+flight per account and pair, the debt token set aside (a flash liquidation needs none: it goes to the
+FlashLiquidator, which swaps for the debt), then simulation and dispatch in chunks (one simulation
+batch per chunk), best first, so the first transactions leave while later ones are still being
+simulated. Each liquidation's detection is stored with its transaction."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from keeper.calls import function
 from keeper.dispatch import Dispatcher, Round
 from keeper.errors import SimulationError, SimulationTimeout
 from keeper.execution_records import Detection, detection_json, detection_key
+from keeper.flash import flash_call
 from keeper.maths import MAX_UINT256
 from keeper.metrics import Metrics
 from keeper.model import PoolModel
@@ -22,7 +24,7 @@ from keeper.rpc_batch import RawCall
 from keeper.simulation import Simulator
 from keeper.strategy import Decision, Opportunity, Ranking
 from keeper.transactions import LIQUIDATE, Dispatched, DryRun, Intent, NoFunds, Outbid, Sent
-from keeper.wallet import Wallet
+from keeper.wallet import DebtFunds, Wallet
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class Liquidator:
         dispatcher: Dispatcher,
         wallet: Wallet,
         metrics: Metrics,
+        flash_liquidator: str | None = None,
     ):
         self.pool = pool
         self.caller = caller
@@ -104,28 +107,36 @@ class Liquidator:
         self.dispatcher = dispatcher
         self.wallet = wallet
         self.metrics = metrics
+        self.flash_liquidator = flash_liquidator
 
     def send(
-        self, model: PoolModel, ranking: Ranking, sends: Round, block: BlockContext, native_usd: Decimal
+        self,
+        model: PoolModel,
+        ranking: Ranking,
+        sends: Round,
+        block: BlockContext,
+        native_usd: Decimal,
+        funds: DebtFunds | None = None,
     ) -> Attempts:
-        """Sends every liquidation of `ranking` that passes the gates, in ranking order."""
+        """Sends every liquidation of `ranking` that passes the gates, in ranking order; inventory
+        liquidations repay from `funds` (the wallet's balances of this block unless given)."""
         attempts = Attempts()
+        funds = funds or self.wallet.debt_funds(self.dispatcher.signing)
         for user, reason in ranking.reverted.items():
             attempts.skipped[user] = reason
             self.metrics.skipped.labels(reason="simulation").inc()
             log.info("preview_reverted user=%s reason=%s", user, reason)
-        sendable = self._sendable(ranking.decisions, attempts)
+        sendable = self._sendable(ranking.decisions, attempts, funds)
         bounds = [0, *range(FIRST_SIMULATION_CHUNK, len(sendable), SIMULATION_CHUNK), len(sendable)]
         for start, end in pairwise(bounds):
             if end > start:
                 self._send_chunk(model, sendable[start:end], sends, block, native_usd, attempts)
         return attempts
 
-    def _sendable(self, decisions: list[Decision], attempts: Attempts) -> list[Decision]:
+    def _sendable(self, decisions: list[Decision], attempts: Attempts, funds: DebtFunds) -> list[Decision]:
         """The decisions to send: profitable (or clearing dust or a deficit), not in flight, and with
-        the debt token to repay them."""
+        the debt token to repay them (a flash liquidation brings its own)."""
         in_flight = self.dispatcher.in_flight()
-        funds = self.wallet.debt_funds(self.dispatcher.signing)
         sendable: list[Decision] = []
         for decision in decisions:
             opp = decision.opportunity
@@ -141,7 +152,7 @@ class Liquidator:
                 )
             elif opp.intent in in_flight:
                 attempts.skipped[opp.user] = "in flight"
-            elif not funds.cover(opp.debt, opp.preview.debt_to_repay):
+            elif opp.flash is None and not funds.cover(opp.debt, opp.preview.debt_to_repay):
                 self._await_funds(attempts, opp.user, "insufficient debt token")
             else:
                 sendable.append(decision)
@@ -157,7 +168,7 @@ class Liquidator:
         attempts: Attempts,
     ) -> None:
         """Simulates one chunk in one batch, then dispatches what would not revert."""
-        calls = [liquidate_call(self.pool, d.opportunity) for d in chunk]
+        calls = [self._call(d.opportunity) for d in chunk]
         estimates = self.simulator.estimate_many(calls, self.caller)
         intents: list[Intent] = []
         memos: list[DetectionMemo] = []
@@ -182,6 +193,13 @@ class Liquidator:
         for memo, outcome in zip(memos, sends.dispatch(intents), strict=True):
             self._outcome(memo, outcome, block.head, attempts)
 
+    def _call(self, opp: Opportunity) -> RawCall:
+        """The pool's `liquidate`, or the FlashLiquidator's order for a flash liquidation."""
+        if opp.flash is None:
+            return liquidate_call(self.pool, opp)
+        assert self.flash_liquidator is not None, "a flash liquidation without a FlashLiquidator"
+        return flash_call(self.flash_liquidator, opp.user, opp.flash)
+
     def _outcome(self, memo: DetectionMemo, outcome: Dispatched, head: int, attempts: Attempts) -> None:
         opp = memo.decision.opportunity
         if isinstance(outcome, NoFunds):  # our count, or the node's (e.g. other transactions)
@@ -203,12 +221,14 @@ class Liquidator:
         self.metrics.sent.labels(kind="liquidate").inc()
         attempts.sent.append(outcome.record.hash)
         log.info(
-            "liquidation_sent user=%s hf=%d collateral=%s debt=%s debt_to_repay=%d profit_usd=%.2f tx=%s",
+            "liquidation_sent user=%s hf=%d collateral=%s debt=%s debt_to_repay=%d method=%s "
+            "profit_usd=%.2f tx=%s",
             opp.user,
             opp.health_factor,
             opp.collateral.symbol,
             opp.debt.symbol,
             opp.preview.debt_to_repay,
+            opp.method,
             opp.profit_usd,
             outcome.record.hash,
         )

@@ -21,6 +21,7 @@ from keeper.chain import ChainContext
 from keeper.config import Settings
 from keeper.discovery import Discovery
 from keeper.dispatch import Dispatcher
+from keeper.flash import FLASH, Quoter, Routes
 from keeper.lifecycle import Lifecycle
 from keeper.liquidation import Attempts, Liquidator
 from keeper.maths import WAD
@@ -75,6 +76,10 @@ class Keeper:
         self.follower = ChainFollower(
             w3, self.discovery, store, deployment.deploy_block, settings.reorg_depth, clock
         )
+        quoter = None
+        if ctx.flash_liquidator is not None and deployment.uniswap is not None:
+            routes = Routes(deployment)
+            quoter = Quoter(w3, deployment.uniswap.quoter, routes, self.rpc, settings.max_slippage_bps)
         self.strategy = Strategy(
             w3,
             ctx.contracts,
@@ -82,6 +87,8 @@ class Keeper:
             settings.min_profit_usd,
             settings.clear_dust_and_deficits,
             bid_share=settings.bid_share,
+            mode=settings.mode,
+            quoter=quoter,
         )
         self.wallet = Wallet(w3, ctx.address, metrics, self.rpc, settings.min_eth_balance)
         self.dispatcher = Dispatcher(
@@ -102,7 +109,9 @@ class Keeper:
         )
         self.simulator = Simulator(w3, self.rpc)
         self.candidates = Candidates(self.reader, settings.sweep_every_blocks)
-        self.liquidator = Liquidator(pool, self.caller, self.simulator, self.dispatcher, self.wallet, metrics)
+        self.liquidator = Liquidator(
+            pool, self.caller, self.simulator, self.dispatcher, self.wallet, metrics, ctx.flash_liquidator
+        )
         self.recorder = Recorder(w3, ctx.contracts, store, metrics)
         self.settlement = Settlement(
             pool, ctx.address, self.simulator, self.dispatcher, enabled=settings.settle_deficits
@@ -155,14 +164,16 @@ class Keeper:
             self.candidates.rescore_all()
         if self.dispatcher.signing:
             self._record(self.dispatcher.recover(head), self.follower.lost_to)
-            assets = [a.address for a in deployment.assets]
-            self.wallet.approve_pool(deployment.pool, assets, self.simulator, self.dispatcher, head)
+            if self.strategy.mode != FLASH:  # flash liquidations bring their own debt tokens
+                assets = [a.address for a in deployment.assets]
+                self.wallet.approve_pool(deployment.pool, assets, self.simulator, self.dispatcher, head)
         log.info(
-            "keeper_started block=%d accounts=%d borrowers=%d address=%s dry_run=%s",
+            "keeper_started block=%d accounts=%d borrowers=%d address=%s mode=%s dry_run=%s",
             head,
             len(self.model.accounts),
             len(self.model.borrowers()),
             self.ctx.address,
+            self.strategy.mode,
             self.settings.dry_run,
         )
 
@@ -236,8 +247,11 @@ class Keeper:
         sends = self.dispatcher.round(block.head)
         native = self._native_price_usd()
         gas_cost_usd = Decimal(sends.liquidation_gas_wei()) / Decimal(10**18) * native
-        ranking = self.strategy.rank(self.model, users, self.caller, block.head, gas_cost_usd)
-        return self.liquidator.send(self.model, ranking, sends, block, native)
+        funds = self.wallet.debt_funds(self.dispatcher.signing)
+        ranking = self.strategy.rank(
+            self.model, users, self.caller, block.head, gas_cost_usd, holds=funds.holds
+        )
+        return self.liquidator.send(self.model, ranking, sends, block, native, funds)
 
     def _record(self, outcomes: list[Finished], lost_to: Mapping[str, str]) -> None:
         assert self.model is not None

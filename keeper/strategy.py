@@ -1,12 +1,18 @@
 """Ranking and profit: for each liquidatable account, the best (collateral, debt) pair by
 `previewLiquidation`, scored as the collateral's value to the liquidator minus the debt repaid minus
-worst-case gas; then the profit gate and the switch that clears dust and deficits anyway."""
+worst-case gas; then the profit gate and the switch that clears dust and deficits anyway.
+
+How a liquidation is paid for is the `mode` (keeper/flash.py): `inventory` repays with debt tokens the
+keeper holds and values what it receives at the oracle; `flash` sells the seized collateral through
+Uniswap V3 in the same transaction, and its revenue is the collateral left after the swap the quoter
+prices at the simulation block (pool fee and price impact included); `auto` takes the flash route when
+the keeper does not hold the debt token or the flash route pays more."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from web3 import Web3
@@ -16,6 +22,7 @@ from keeper import maths
 from keeper.bidding import bid_cost_usd
 from keeper.calls import function
 from keeper.contracts import Contracts
+from keeper.flash import AUTO, FLASH, INVENTORY, FlashQuote, FlashRequest, Quoter
 from keeper.model import PoolModel, Reserve
 from keeper.rpc_batch import RpcCounter, call_many
 
@@ -49,6 +56,11 @@ class Opportunity:
     revenue_usd: Decimal  # collateral to the liquidator minus debt repaid, before gas
     gas_cost_usd: Decimal  # worst case: maxFeePerGas x gas limit, plus the most the bid may spend
     clears_dust: bool  # repays the whole reserve debt or seizes the whole collateral
+    flash: FlashQuote | None = None  # how it is sold, when it goes through a flash swap
+
+    @property
+    def method(self) -> str:
+        return FLASH if self.flash is not None else INVENTORY
 
     @property
     def profit_usd(self) -> Decimal:
@@ -88,6 +100,8 @@ class Strategy:
         min_profit_usd: Decimal,
         clear_dust_and_deficits: bool,
         bid_share: Decimal = Decimal(0),
+        mode: str = INVENTORY,
+        quoter: Quoter | None = None,
     ):
         self.w3 = w3
         self.contracts = contracts
@@ -95,6 +109,8 @@ class Strategy:
         self.min_profit_usd = min_profit_usd
         self.clear_dust_and_deficits = clear_dust_and_deficits
         self.bid_share = bid_share
+        self.mode = mode if quoter is not None else INVENTORY
+        self.quoter = quoter
 
     def previews(
         self,
@@ -127,14 +143,17 @@ class Strategy:
         gas_cost_usd: Decimal,
         *,
         price_bid: bool = True,
+        holds: Callable[[Reserve, int], bool] | None = None,
     ) -> Ranking:
         """Best pair per user, in liquidation order: highest profit first, riskiest first on ties;
         and why, for each user none of whose pairs can be liquidated, the preview reverted. Each
         opportunity's gas is `gas_cost_usd` (the worst case at the market's fees) plus the most its bid
         may spend (keeper/bidding.py, unless not `price_bid`), so the profit is what is left after the
-        bid."""
+        bid. `holds(debt, amount)` says whether the keeper holds the debt token (auto mode)."""
         share = self.bid_share if price_bid else Decimal(0)
         previews = self.previews(model, users, caller, block)
+        readable = {key: p for key, p in previews.items() if isinstance(p, Preview)}
+        quotes = self._flash_quotes(model, readable, block)
         best: dict[str, Opportunity] = {}
         reverted: dict[str, str] = {}
         for (user, cid, did), preview in previews.items():
@@ -148,35 +167,125 @@ class Strategy:
                 )
                 reverted.setdefault(user, preview)
                 continue
-            collateral, debt = model.reserves[cid], model.reserves[did]
-            account = model.accounts[user]
-            debt_left = account.drawn_shares.get(did, 0) * debt.borrow_index
-            clears_dust = preview.debt_to_repay * maths.RAY >= debt_left or (
-                preview.collateral_to_seize
-                >= maths.to_assets_down(
-                    account.supply_shares.get(cid, 0),
-                    collateral.total_added_assets,
-                    collateral.total_supply_shares,
-                )
+            opportunity = self._opportunity(
+                model, user, cid, did, preview, quotes.get((user, cid, did)), holds
             )
-            revenue_usd = usd(collateral, preview.collateral_to_liquidator) - usd(debt, preview.debt_to_repay)
-            opportunity = Opportunity(
-                user=user,
-                collateral=collateral,
-                debt=debt,
-                preview=preview,
-                health_factor=preview.health_factor,
-                revenue_usd=revenue_usd,
-                gas_cost_usd=gas_cost_usd + bid_cost_usd(share, revenue_usd, gas_cost_usd),
-                clears_dust=clears_dust,
+            if opportunity is None:
+                reverted.setdefault(user, "no Uniswap route can sell the collateral for the debt")
+                continue
+            opportunity = replace(
+                opportunity,
+                gas_cost_usd=gas_cost_usd + bid_cost_usd(share, opportunity.revenue_usd, gas_cost_usd),
             )
             current = best.get(user)
             if current is None or opportunity.profit_usd > current.profit_usd:
                 best[user] = opportunity
-        ordered = sorted(best.values(), key=lambda o: (-o.profit_usd, o.health_factor))
+        ordered = self._in_sequence(
+            sorted(best.values(), key=lambda o: (-o.profit_usd, o.health_factor)), block
+        )
+        for user in best.keys() - {o.user for o in ordered}:
+            reverted[user] = "the pools cannot fill it after the liquidations ranked before it"
+        best = {o.user: o for o in ordered}
         return Ranking(
             [self.decide(o) for o in ordered], {u: r for u, r in reverted.items() if u not in best}
         )
+
+    def _opportunity(
+        self,
+        model: PoolModel,
+        user: str,
+        cid: int,
+        did: int,
+        preview: Preview,
+        quote: FlashQuote | None,
+        holds: Callable[[Reserve, int], bool] | None,
+    ) -> Opportunity | None:
+        """The liquidation of one pair, paid for the way the mode says (before gas); None when it must
+        go through a flash swap and no route can fill it."""
+        collateral, debt = model.reserves[cid], model.reserves[did]
+        account = model.accounts[user]
+        debt_left = account.drawn_shares.get(did, 0) * debt.borrow_index
+        clears_dust = preview.debt_to_repay * maths.RAY >= debt_left or (
+            preview.collateral_to_seize
+            >= maths.to_assets_down(
+                account.supply_shares.get(cid, 0),
+                collateral.total_added_assets,
+                collateral.total_supply_shares,
+            )
+        )
+        inventory = usd(collateral, preview.collateral_to_liquidator) - usd(debt, preview.debt_to_repay)
+        flash = usd(collateral, quote.profit) if quote is not None else None
+        use_flash = self.mode == FLASH or (
+            self.mode == AUTO
+            and flash is not None
+            and (flash > inventory or (holds is not None and not holds(debt, preview.debt_to_repay)))
+        )
+        if use_flash and quote is None:
+            return None
+        return Opportunity(
+            user=user,
+            collateral=collateral,
+            debt=debt,
+            preview=preview,
+            health_factor=preview.health_factor,
+            revenue_usd=flash if use_flash and flash is not None else inventory,
+            gas_cost_usd=Decimal(0),
+            clears_dust=clears_dust,
+            flash=quote if use_flash else None,
+        )
+
+    def _flash_quotes(
+        self, model: PoolModel, previews: dict[tuple[str, int, int], Preview], block: BlockIdentifier
+    ) -> dict[tuple[str, int, int], FlashQuote]:
+        """The best route of every readable pair, each quoted alone (one batch); nothing in inventory
+        mode."""
+        if self.quoter is None or self.mode == INVENTORY or not previews:
+            return {}
+        keys = {f"{user}:{cid}:{did}": (user, cid, did) for user, cid, did in previews}
+        requests = [
+            FlashRequest(
+                name,
+                model.reserves[key[1]].asset,
+                model.reserves[key[2]].asset,
+                previews[key].debt_to_repay,
+                previews[key].collateral_to_liquidator,
+            )
+            for name, key in keys.items()
+        ]
+        return {keys[name]: quote for name, quote in self.quoter.best_routes(requests, block).items()}
+
+    def _in_sequence(self, ordered: list[Opportunity], block: BlockIdentifier) -> list[Opportunity]:
+        """Flash liquidations sharing a route, re-quoted in send order: each one's revenue and minimum
+        profit are what it earns after those before it sold into the same pools (keeper/flash.py).
+        One that no longer fills is dropped."""
+        flash = [o for o in ordered if o.flash is not None]
+        routes = [o.flash.route for o in flash if o.flash is not None]
+        if self.quoter is None or len(routes) == len(set(routes)):
+            return ordered
+        requests = [
+            (
+                FlashRequest(
+                    o.intent,
+                    o.collateral.asset,
+                    o.debt.asset,
+                    o.flash.debt_to_repay,
+                    o.preview.collateral_to_liquidator,
+                ),
+                o.flash.route,
+            )
+            for o in flash
+            if o.flash is not None
+        ]
+        quotes = self.quoter.in_sequence(requests, block)
+        out = []
+        for o in ordered:
+            if o.flash is None:
+                out.append(o)
+            elif o.intent in quotes:
+                quote = quotes[o.intent]
+                revenue = usd(o.collateral, quote.profit)
+                out.append(replace(o, flash=quote, revenue_usd=revenue))
+        return out
 
     def decide(self, opportunity: Opportunity) -> Decision:
         if opportunity.profit_usd >= self.min_profit_usd:

@@ -182,6 +182,15 @@ class DebtFunds:
         self.counted = counted
         self.balances: dict[str, int] = {}
 
+    def holds(self, debt: Reserve, needed: int) -> bool:
+        """Whether the keeper holds `needed` of the debt token beyond what this block has set aside
+        (nothing is set aside; no alarm). Always True when the balances do not count."""
+        if not self.counted:
+            return True
+        if debt.asset not in self.balances:
+            self.balances[debt.asset] = self.wallet.token_balance(debt)
+        return self.balances[debt.asset] >= needed
+
     def cover(self, debt: Reserve, needed: int) -> bool:
         """Sets `needed` of the debt token aside; False (and the alarm) when the balance falls short.
         Always True when the balances do not count."""

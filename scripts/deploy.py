@@ -9,8 +9,9 @@ The deployer signs with DEPLOYER_PRIVATE_KEY (environment, or `.env` in the work
 environment wins). Without it, on a Brownie development network or a node that has unlocked accounts
 (Anvil, Ganache), the node's first account deploys. The keeper's PRIVATE_KEY is never read.
 DEPLOY_PLAN may name a JSON plan with existing token and Chainlink feed addresses (see README), so no
-mocks are deployed for them. DEPLOYMENTS_DIR changes where the deployment file is written (default:
-deployments/ in the project).
+mocks are deployed for them. KEEPER_ADDRESS (the keeper's account) deploys a FlashLiquidator owned by it
+beside the plan's Uniswap pools, so that the keeper can liquidate with no capital (`--mode flash`).
+DEPLOYMENTS_DIR changes where the deployment file is written (default: deployments/ in the project).
 
 Every problem found before the first transaction (a malformed key, a missing or malformed plan, a
 planned address without code, a deployer without ETH, a node on another chain) ends the script with
@@ -23,6 +24,7 @@ import argparse
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -74,6 +76,8 @@ def deploy_and_write(w3: Web3, sender: Sender, network: str) -> Deployment:
     prints the listing."""
     plan_path = os.environ.get("DEPLOY_PLAN")
     plan = plan_from_file(Path(plan_path)) if plan_path else default_plan()
+    if os.environ.get("KEEPER_ADDRESS"):
+        plan = replace(plan, flash_owner=os.environ["KEEPER_ADDRESS"].strip())
     out = Path(os.environ.get("DEPLOYMENTS_DIR") or DEPLOYMENTS_DIR)
     deployment = deploy(w3, sender, plan, network=network).write(out)
     print(listing_table(deployment), flush=True)

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from keeper.deployment import AssetInfo, Deployment
+from keeper.deployment import AssetInfo, Deployment, FlashLiquidatorInfo
 from scripts.uniswap import DEVNET_UNISWAP, UniswapDeployer, UniswapPlan, UniswapPlanError, check_plan
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ class DeploymentPlan:
     fee_receiver: str | None = None  # default: the deployer
     native_price_asset: str | None = "WETH"  # asset whose price values the gas token
     uniswap: UniswapPlan | None = None  # the pools flash liquidations swap through (scripts/uniswap.py)
+    # The keeper account that owns a FlashLiquidator deployed beside the Uniswap pools (none without one).
+    flash_owner: str | None = None
 
 
 DEVNET_ASSETS: tuple[AssetPlan, ...] = (
@@ -147,6 +149,11 @@ def check_before_sending(w3: Web3, sender: Sender, plan: DeploymentPlan) -> None
             check_plan(w3, plan.uniswap, {a.symbol: a.token for a in plan.assets})
         except UniswapPlanError as exc:
             raise DeployError(str(exc)) from None
+    if plan.flash_owner is not None:
+        if plan.uniswap is None:
+            raise DeployError("a FlashLiquidator owner is set, but the plan has no Uniswap pools to swap in")
+        if not Web3.is_address(plan.flash_owner):
+            raise DeployError(f"the FlashLiquidator owner {plan.flash_owner!r} is not an address")
     if w3.eth.get_balance(sender.address) == 0:
         raise DeployError(f"the deployer {sender.address} has no ETH on chain {chain_id}")
 
@@ -259,6 +266,11 @@ def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "devel
         prices = {a.symbol: int(oracle.functions.getPrice(a.address).call()) for a in assets}
         by_symbol = {a.symbol: a for a in assets}
         uniswap = UniswapDeployer(w3, sender, plan.uniswap, by_symbol, prices).deploy()
+    flash = None
+    if uniswap is not None and plan.flash_owner is not None:
+        owner = Web3.to_checksum_address(plan.flash_owner)
+        liquidator = sender.deploy("FlashLiquidator", pool.address, uniswap.factory, owner)
+        flash = FlashLiquidatorInfo(liquidator.address, owner)
     return Deployment(
         chain_id=w3.eth.chain_id,
         network=network,
@@ -277,6 +289,7 @@ def deploy(w3: Web3, sender: Sender, plan: DeploymentPlan, network: str = "devel
             "liquidation_bonus_factor": plan.liquidation_bonus_factor,
         },
         uniswap=uniswap,
+        flash_liquidator=flash,
     )
 
 

@@ -78,4 +78,7 @@ def uniswap_table(deployment: Deployment) -> str:
     ]
     for pool in uniswap.pools:
         lines.append(f"  {pool.token0}/{pool.token1:<5} fee {pool.fee / 1e4:.2f}%  {pool.address}")
+    flash = deployment.flash_liquidator
+    if flash is not None:
+        lines.append(f"FlashLiquidator {flash.address} (owner {flash.owner})")
     return "\n".join(lines)

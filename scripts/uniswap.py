@@ -69,13 +69,15 @@ class UniswapPlan:
 
     On a devnet (no addresses named) the factory, router, quoter and position manager are deployed and
     every pool is created at the oracle price with `depth_usd` of liquidity between -`range_bps` and
-    +`range_bps` around it (all of it inside that band). On a public network `factory`, `router`,
-    `quoter` and `position_manager` name the existing deployment and every pair must already have a pool
-    there; nothing is deployed."""
+    +`range_bps` around it, and `full_range_usd` more over the whole price range (as a V2 pool holds
+    it), so that the price can travel far from where it started and still meet liquidity. On a public
+    network `factory`, `router`, `quoter` and `position_manager` name the existing deployment and every
+    pair must already have a pool there; nothing is deployed."""
 
     pairs: tuple[PairPlan, ...]
     depth_usd: float = 20_000_000.0
     range_bps: int = 200
+    full_range_usd: float = 20_000_000.0
     factory: str | None = None
     router: str | None = None
     quoter: str | None = None
@@ -183,16 +185,20 @@ class Position:
 def position_for_depth(
     sqrt_price: int,
     spacing: int,
-    range_bps: int,
+    range_bps: int | None,
     depth_usd: float,
     usd_per_unit0: float,
     usd_per_unit1: float,
 ) -> Position:
-    """Ticks covering price x (1 -/+ range_bps) rounded outwards to the tick spacing, and the amounts
-    (token units) whose value at the pool's price is `depth_usd` for a position over that band."""
+    """Ticks covering price x (1 -/+ range_bps) rounded outwards to the tick spacing (the whole range
+    when `range_bps` is None), and the amounts (token units) whose value at the pool's price is
+    `depth_usd` for a position over that band."""
     price = (sqrt_price / Q96) ** 2
-    lower = math.floor(tick_of_price(price * (1 - range_bps / 1e4)) / spacing) * spacing
-    upper = math.ceil(tick_of_price(price * (1 + range_bps / 1e4)) / spacing) * spacing
+    if range_bps is None:
+        lower, upper = _min_tick(spacing), _max_tick(spacing)
+    else:
+        lower = math.floor(tick_of_price(price * (1 - range_bps / 1e4)) / spacing) * spacing
+        upper = math.ceil(tick_of_price(price * (1 + range_bps / 1e4)) / spacing) * spacing
     lower, upper = max(lower, _min_tick(spacing)), min(upper, _max_tick(spacing))
     sp, sl, su = math.sqrt(price), math.sqrt(price_of_tick(lower)), math.sqrt(price_of_tick(upper))
     # Per unit of liquidity L: amount0 = L (1/sp - 1/su), amount1 = L (sp - sl).
@@ -342,33 +348,35 @@ class UniswapDeployer:
             )
         )
         address = factory.functions.getPool(p.asset0.address, p.asset1.address, p.plan.fee).call()
-        position = position_for_depth(
-            sqrt_price,
-            NEW_FACTORY_TICK_SPACINGS[p.plan.fee],
-            self.plan.range_bps,
-            self.plan.depth_usd,
-            price0 / 1e8 / 10**p.asset0.decimals,
-            price1 / 1e8 / 10**p.asset1.decimals,
-        )
-        self._mint_and_approve(p.asset0, manager.address, position.amount0)
-        self._mint_and_approve(p.asset1, manager.address, position.amount1)
-        self.sender.transact(
-            manager.functions.mint(
-                (
-                    p.asset0.address,
-                    p.asset1.address,
-                    p.plan.fee,
-                    position.tick_lower,
-                    position.tick_upper,
-                    position.amount0,
-                    position.amount1,
-                    0,
-                    0,
-                    self.sender.address,
-                    DEADLINE,
+        spacing = NEW_FACTORY_TICK_SPACINGS[p.plan.fee]
+        usd0, usd1 = price0 / 1e8 / 10**p.asset0.decimals, price1 / 1e8 / 10**p.asset1.decimals
+        positions = [
+            position_for_depth(sqrt_price, spacing, self.plan.range_bps, self.plan.depth_usd, usd0, usd1)
+        ]
+        if self.plan.full_range_usd > 0:
+            positions.append(
+                position_for_depth(sqrt_price, spacing, None, self.plan.full_range_usd, usd0, usd1)
+            )
+        for position in positions:
+            self._mint_and_approve(p.asset0, manager.address, position.amount0)
+            self._mint_and_approve(p.asset1, manager.address, position.amount1)
+            self.sender.transact(
+                manager.functions.mint(
+                    (
+                        p.asset0.address,
+                        p.asset1.address,
+                        p.plan.fee,
+                        position.tick_lower,
+                        position.tick_upper,
+                        position.amount0,
+                        position.amount1,
+                        0,
+                        0,
+                        self.sender.address,
+                        DEADLINE,
+                    )
                 )
             )
-        )
         log.info("uniswap pool %s/%s fee %d at %s", p.asset0.symbol, p.asset1.symbol, p.plan.fee, address)
         return self._pool_info(p, address)
 

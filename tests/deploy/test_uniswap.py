@@ -72,7 +72,7 @@ def test_each_pool_starts_at_the_oracle_price_within_one_tick(chain):
         assert abs(tick - tick_of_price(expected_raw)) <= 1, (pool, tick)
 
 
-def test_each_pool_holds_the_planned_depth_within_two_percent_of_the_price(chain):
+def test_each_pool_holds_the_planned_band_and_full_range_liquidity(chain):
     w3, deployment = chain
     for pool in deployment.uniswap.pools:
         value = 0.0
@@ -80,7 +80,8 @@ def test_each_pool_holds_the_planned_depth_within_two_percent_of_the_price(chain
             asset = deployment.asset_by_symbol(symbol)
             held = contract(w3, "MockERC20", asset.address).functions.balanceOf(pool.address).call()
             value += held / 10**asset.decimals * oracle_price(w3, deployment, symbol) / 1e8
-        assert math.isclose(value, DEVNET_UNISWAP.depth_usd, rel_tol=0.02), (pool, value)
+        planned = DEVNET_UNISWAP.depth_usd + DEVNET_UNISWAP.full_range_usd
+        assert math.isclose(value, planned, rel_tol=0.02), (pool, value)
         lower_upper = _position_ticks(w3, deployment, pool)
         price = 1.0001 ** uniswap_contract(w3, "UniswapV3Pool", pool.address).functions.slot0().call()[1]
         assert 1.0001 ** lower_upper[0] <= price * 0.98 and 1.0001 ** lower_upper[1] >= price * 1.02

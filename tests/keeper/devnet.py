@@ -3,7 +3,7 @@ scripts/deployer.py, and helpers that act as borrowers and as the oracle's owner
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from web3 import Web3
 from keeper.deployment import Deployment
 from scripts.deployer import Sender, contract, default_plan, deploy
 from scripts.devnode import AnvilNode, GanacheNode, dev_key, free_port  # noqa: F401 - re-exported
+from scripts.uniswap import sqrt_price_x96, uniswap_contract
 
 MAX_UINT = 2**256 - 1
 
@@ -27,10 +28,13 @@ class Devnet:
     owner: Sender
 
     @classmethod
-    def create(cls, node: AnvilNode, directory: Path) -> Devnet:
+    def create(cls, node: AnvilNode, directory: Path, flash_owner: str | None = None) -> Devnet:
+        """The protocol alone; with `flash_owner`, also Uniswap V3 with the devnet's pools and a
+        FlashLiquidator owned by that account."""
         w3 = node.web3()
         owner = Sender(w3, address=w3.eth.accounts[0])
-        deployment = deploy(w3, owner, default_plan(uniswap=False), network="anvil-test").write(directory)
+        plan = replace(default_plan(uniswap=flash_owner is not None), flash_owner=flash_owner)
+        deployment = deploy(w3, owner, plan, network="anvil-test").write(directory)
         return cls(w3=w3, deployment=deployment, deployment_path=deployment.path, owner=owner)
 
     def token(self, symbol: str) -> Any:
@@ -93,6 +97,38 @@ class Devnet:
             self.token("WETH").address, self.token("USDC").address, user, MAX_UINT, False
         ).transact({"from": liquidator, "gas": 800_000, "maxPriorityFeePerGas": tip, "maxFeePerGas": max_fee})
         return self.w3.to_hex(tx)
+
+    def align_pools(self, prices_usd: dict[str, float] | None = None, trader_index: int = 9) -> None:
+        """An arbitrageur (account `trader_index`, minting what it sells) moves every Uniswap pool of the
+        deployment to the oracle's price ratio (or to `prices_usd` for the symbols it names), through
+        the real SwapRouter with the target as price limit."""
+        uniswap = self.deployment.uniswap
+        assert uniswap is not None
+        trader = self.w3.eth.accounts[trader_index]
+        router = uniswap_contract(self.w3, "SwapRouter", uniswap.router)
+        for info in uniswap.pools:
+            a0, a1 = (
+                self.deployment.asset_by_symbol(info.token0),
+                self.deployment.asset_by_symbol(info.token1),
+            )
+            p0, p1 = (self.pool_price(s, prices_usd or {}) for s in (info.token0, info.token1))
+            target = sqrt_price_x96(p0, a0.decimals, p1, a1.decimals)
+            current = uniswap_contract(self.w3, "UniswapV3Pool", info.address).functions.slot0().call()[0]
+            if current == target:
+                continue
+            sell = a0 if current > target else a1  # selling token0 lowers its price in token1
+            buy = a1 if sell is a0 else a0
+            amount = 10**30
+            self.owner.transact(self.token(sell.symbol).functions.mint(trader, amount))
+            self.sender(trader).transact(self.token(sell.symbol).functions.approve(uniswap.router, MAX_UINT))
+            params = (sell.address, buy.address, info.fee, trader, 2**64, amount, 0, target)
+            self.sender(trader).transact(router.functions.exactInputSingle(params))
+
+    def pool_price(self, symbol: str, prices_usd: dict[str, float]) -> int:
+        """The 8-decimal USD price `align_pools` moves `symbol`'s pools to: given, else the oracle's."""
+        if symbol in prices_usd:
+            return round(prices_usd[symbol] * 1e8)
+        return int(self.feed(symbol).functions.latestAnswer().call())
 
     def health_factor(self, user: str) -> int:
         return self.pool.functions.getUserAccountData(user).call()[2]

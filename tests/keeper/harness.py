@@ -35,6 +35,7 @@ def make_keeper(
         load_deployment(settings.deployment),
         load_account(settings),
         require_funds=not settings.dry_run,
+        mode=settings.mode,
     )
     return Keeper(ctx, settings, Store(settings.db_path), Metrics())
 
