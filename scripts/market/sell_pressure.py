@@ -135,6 +135,8 @@ class SellPressure:
             if fill.sqrt_price_x96_after is None
             else self.pool.price_usd8_down(fill.sqrt_price_x96_after)
         )
+        if fill.reverted:
+            log.warning("seller %s: sale %s into %s reverted", self.address, order.tx_hash, order.asset)
         log.info(
             "seller %s: sold %d %s units, pool $%.2f -> $%.2f",
             self.address,
