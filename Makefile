@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # where Brownie attaches to whatever node already listens.
 BROWNIE_NETWORK ?= liqengine-dev
 CONTRACT_TESTS ?= tests/contracts
-PYTHON_TESTS := tests/deploy tests/keeper tests/packaging tests/alerts
+PYTHON_TESTS := tests/deploy tests/keeper tests/market tests/packaging tests/alerts
 ALERT_TESTS := tests/alerts/*.test.yml
 
 .PHONY: setup test test-contracts test-deploy test-keeper test-alerts demo bench lint compile abis clean help
