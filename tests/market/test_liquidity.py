@@ -1,6 +1,7 @@
 """Liquidity along a crash's path: a band given in USD of the risky asset lands on the right ticks in
-either token order, and with it a -45% crash leaves a pool a keeper can still sell into (without it,
-past the deploy's +-2% band, the pool has no liquidity and a sale reverts)."""
+either token order, and with it a -45% crash leaves a pool a keeper can still sell into; without it,
+past the deploy's +-2% band, only the deploy's full-range position is left, so the same sale still
+fills but moves the price several times as far."""
 
 from __future__ import annotations
 
@@ -52,11 +53,15 @@ def test_with_a_band_down_to_the_trough_a_crashed_pool_still_takes_a_sale(market
     assert sale.amount_out > 0
 
 
-def test_without_a_band_a_pool_crashed_past_its_liquidity_takes_no_sale(market):
-    """The reason for `add_usd_band`: the deploy's +-2% band leaves nothing below it."""
+def test_without_a_band_a_crashed_pool_meets_only_the_thin_full_range_liquidity(market):
+    """Past the deploy's +-2% band only its full-range position takes the sale: it fills, and moves the
+    price far more than the 0.6-0.7% it moves with a band down to the trough."""
     pool = market.pool("WETH")
     start = PoolPriceReader(market.w3, {"WETH": pool}).mid_price_usd8("WETH")
+    trough = start * (10_000 - CRASH_BPS) // 10_000
     arb = Arbitrageur.open(market.account(ARB_INDEX), market.router, pool, FUNDS["WETH"], 0)
-    assert arb.trade(start * (10_000 - CRASH_BPS) // 10_000).reached_target
+    assert arb.trade(trough).reached_target
     dumper = SellPressure.open(market.account(DUMPER_INDEX), market.router, pool, DUMP["WETH"], DUMP["WETH"])
-    assert dumper.step().reverted
+    sale = dumper.step()
+    assert not sale.reverted and sale.amount_in == DUMP["WETH"]
+    assert sale.price_after_usd8 < trough * 0.98
