@@ -32,6 +32,9 @@ class Detection:
     health_factor: int
     expected_profit_usd: str
     reason: str
+    method: str = "inventory"  # inventory | flash
+    route: str | None = None  # a flash liquidation's route, e.g. "WETH -> (0.05%) USDC"
+    pool_fee_ppm: int | None = None  # the pool fees along it, millionths of what is sold
 
 
 def detection_key(intent: str) -> str:
@@ -48,6 +51,27 @@ def detection_from_json(raw: str | None) -> Detection | None:
 
 
 @dataclass(frozen=True)
+class RecordPrices:
+    """The oracle prices (8 decimals) a record values its amounts at: the collateral's and the debt's in
+    the inclusion block, and the collateral's in the trigger block (None without one)."""
+
+    collateral: int
+    debt: int
+    collateral_at_trigger: int | None
+
+
+@dataclass(frozen=True)
+class Fill:
+    """What a flash liquidation sold (its FlashLiquidator's `FlashLiquidation` log): collateral sold to
+    the pools for the debt bought, and the collateral left as profit (units of each token)."""
+
+    debt_bought: int
+    collateral_received: int
+    collateral_sold: int
+    profit: int
+
+
+@dataclass(frozen=True)
 class LiquidationRecord:
     tx_hash: str
     user: str
@@ -61,21 +85,22 @@ class LiquidationRecord:
     detect_block: int
     submit_block: int
     inclusion_block: int | None
-    delay_blocks: int | None  # inclusion - price-update block
+    delay_blocks: int | None  # inclusion - trigger block
     delay_chain_ms: int | None  # inclusion block time - price-update block time
     delay_wall_ms: int | None  # receipt seen - price-update block seen (keeper clock)
     detect_latency_ms: int | None  # price-update block seen -> liquidation sent
     hf_before: int
     hf_after: int | None
     debt_repaid: int
-    debt_repaid_usd: float
+    debt_repaid_usd: float  # at the inclusion block's oracle prices, as every USD figure here
     collateral_seized: int
     collateral_seized_usd: float
     protocol_fee: int
     bonus_bps: int
     bonus_usd: float  # value seized minus value repaid (fee included)
-    liquidator_profit_usd: float  # value received minus value repaid minus gas
+    liquidator_profit_usd: float  # value kept minus value repaid (or, flash, profit kept) minus gas
     oracle_price: int  # collateral, 8 decimals, at inclusion
+    oracle_price_at_trigger: int | None  # collateral, 8 decimals, at the trigger block
     effective_price: float  # debt value paid per whole collateral token received (USD)
     gas_used: int
     gas_cost_wei: int
@@ -84,26 +109,23 @@ class LiquidationRecord:
     cleared_dust: bool
     deficit_reported: bool
     deficit_usd: float
-    collateral_saved_vs_50pct_usd: float  # how much less a fixed 50% close factor would have spared
+    method: str  # inventory | flash
+    route: str | None
+    pool_fee_ppm: int | None
+    collateral_sold: int | None  # flash: collateral sold to the pools (units)
+    debt_bought: int | None  # flash: debt asset the pools paid out (units)
+    fill_price_usd: float | None  # flash: USD (debt at the inclusion price) per whole collateral sold
+    fill_vs_trigger_bps: float | None  # (oracle at trigger - fill) / oracle at trigger, BPS
+    fill_vs_inclusion_bps: float | None  # (oracle at inclusion - fill) / oracle at inclusion, BPS
+    net_profit_tokens: int | None  # flash: collateral kept (units)
+    net_profit_usd: float  # what the liquidation left the keeper, gas paid
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def usd(reserve: Reserve, amount: int) -> float:
-    return maths.to_value(amount, reserve.decimals, reserve.price) / 1e26
-
-
-def collateral_under_half_close_factor(
-    debt_before: int, debt: Reserve, collateral: Reserve, bonus_bps: int, collateral_available: int
-) -> int:
-    """Collateral a fixed 50% close factor (Aave V3 style) would seize for the same account:
-    half the reserve debt at the same bonus, capped by the collateral."""
-    half = debt_before // 2
-    seized = maths.collateral_for_debt(
-        half, maths.RAY, debt.price, debt.decimals, collateral.price, collateral.decimals, bonus_bps
-    )
-    return min(seized, collateral_available)
+def usd(decimals: int, amount: int, price: int) -> float:
+    return maths.to_value(amount, decimals, price) / 1e26
 
 
 def build_record(
@@ -116,15 +138,15 @@ def build_record(
     receipt_seen_ms: int,
     collateral: Reserve,
     debt: Reserve,
+    prices: RecordPrices,
     hf_after: int | None,
     target_hf: int,
-    debt_before: int,
-    collateral_before: int,
     debt_left: int,
     collateral_left: int,
     deficits_usd: float,
     native_price_usd: Decimal,
     winner: str | None,
+    fill: Fill | None = None,
 ) -> LiquidationRecord:
     gas_used = int(receipt["gasUsed"]) if receipt is not None else 0
     price = int(receipt.get("effectiveGasPrice", 0)) if receipt is not None else 0
@@ -135,6 +157,7 @@ def build_record(
         outcome = "lost" if winner else "reverted"
         repaid = seized = fee = bonus = 0
         hf_before = detection.health_factor
+        fill = None
     else:
         outcome = "liquidated"
         repaid = int(event["debtRepaid"])
@@ -143,14 +166,10 @@ def build_record(
         bonus = int(event["liquidationBonus"])
         hf_before = int(event["healthFactorBefore"])
     received = seized - fee
-    repaid_usd, seized_usd = usd(debt, repaid), usd(collateral, seized)
-    received_usd = usd(collateral, received)
+    repaid_usd = usd(debt.decimals, repaid, prices.debt)
+    seized_usd = usd(collateral.decimals, seized, prices.collateral)
+    received_usd = usd(collateral.decimals, received, prices.collateral)
     effective = repaid_usd / (received / 10**collateral.decimals) if received else 0.0
-    half = (
-        collateral_under_half_close_factor(debt_before, debt, collateral, bonus, collateral_before)
-        if event is not None
-        else 0
-    )
     delay_blocks = (
         inclusion - detection.trigger_block
         if inclusion is not None and detection.trigger_block is not None
@@ -161,6 +180,16 @@ def build_record(
         if block_ts_ms is not None and detection.trigger_block_ts is not None
         else None
     )
+    fill_price = fill_vs_trigger = fill_vs_inclusion = None
+    profit_usd = received_usd - repaid_usd - gas_cost_usd
+    if fill is not None and fill.collateral_sold > 0:
+        fill_price = usd(debt.decimals, fill.debt_bought, prices.debt) / (
+            fill.collateral_sold / 10**collateral.decimals
+        )
+        fill_vs_inclusion = slippage_bps(prices.collateral, fill_price)
+        if prices.collateral_at_trigger:
+            fill_vs_trigger = slippage_bps(prices.collateral_at_trigger, fill_price)
+        profit_usd = usd(collateral.decimals, fill.profit, prices.collateral) - gas_cost_usd
     return LiquidationRecord(
         tx_hash=tx_hash,
         user=detection.user,
@@ -189,8 +218,9 @@ def build_record(
         protocol_fee=fee,
         bonus_bps=bonus,
         bonus_usd=seized_usd - repaid_usd,
-        liquidator_profit_usd=received_usd - repaid_usd - gas_cost_usd,
-        oracle_price=collateral.price,
+        liquidator_profit_usd=profit_usd,
+        oracle_price=prices.collateral,
+        oracle_price_at_trigger=prices.collateral_at_trigger,
         effective_price=effective,
         gas_used=gas_used,
         gas_cost_wei=gas_cost_wei,
@@ -199,5 +229,20 @@ def build_record(
         cleared_dust=event is not None and (debt_left == 0 or collateral_left == 0),
         deficit_reported=deficits_usd > 0,
         deficit_usd=deficits_usd,
-        collateral_saved_vs_50pct_usd=usd(collateral, half) - seized_usd if event else 0.0,
+        method=detection.method,
+        route=detection.route,
+        pool_fee_ppm=detection.pool_fee_ppm,
+        collateral_sold=fill.collateral_sold if fill else None,
+        debt_bought=fill.debt_bought if fill else None,
+        fill_price_usd=fill_price,
+        fill_vs_trigger_bps=fill_vs_trigger,
+        fill_vs_inclusion_bps=fill_vs_inclusion,
+        net_profit_tokens=fill.profit if fill else None,
+        net_profit_usd=profit_usd,
     )
+
+
+def slippage_bps(oracle_price: int, fill_price_usd: float) -> float:
+    """How far below the oracle price (8 decimals) a sale filled, in BPS (negative: above it)."""
+    reference = oracle_price / 1e8
+    return (reference - fill_price_usd) / reference * 1e4

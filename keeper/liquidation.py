@@ -61,6 +61,7 @@ class DetectionMemo:
     trigger: PriceSeen | None
     head: int
     seen_ms: int
+    route: str | None = None  # a flash liquidation's route, in symbols
 
     @property
     def key(self) -> str:
@@ -84,6 +85,9 @@ class DetectionMemo:
             health_factor=opp.health_factor,
             expected_profit_usd=str(opp.profit_usd),
             reason=self.decision.reason,
+            method=opp.method,
+            route=self.route,
+            pool_fee_ppm=opp.flash.route.fee_ppm if opp.flash else None,
         )
 
     def render(self, signed_ms: int) -> str:
@@ -172,6 +176,7 @@ class Liquidator:
         estimates = self.simulator.estimate_many(calls, self.caller)
         intents: list[Intent] = []
         memos: list[DetectionMemo] = []
+        symbols = {asset: reserve.symbol for asset, reserve in model.by_asset.items()}
         for decision, call, gas in zip(chunk, calls, estimates, strict=True):
             opp = decision.opportunity
             if isinstance(gas, SimulationTimeout):  # not a revert: tried again in the next block
@@ -187,7 +192,8 @@ class Liquidator:
                 continue
             account = model.accounts[opp.user]
             held = (r.asset for i, r in model.reserves.items() if i in account.reserve_ids())
-            memo = DetectionMemo(opp.intent, decision, block.trigger(held), block.head, block.seen_ms)
+            route = opp.flash.route.describe(symbols) if opp.flash else None
+            memo = DetectionMemo(opp.intent, decision, block.trigger(held), block.head, block.seen_ms, route)
             intents.append(Intent(LIQUIDATE, opp.intent, call, gas, _revenue_wei(opp, native_usd), memo))
             memos.append(memo)
         for memo, outcome in zip(memos, sends.dispatch(intents), strict=True):

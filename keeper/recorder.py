@@ -1,8 +1,9 @@
 """The recorder stage: turns the liquidations the dispatcher reports as final into execution-quality
-records (keeper.md): the receipt's events, the account before and after, the detection stored with
-the transaction. The reads of every outcome of one poll go out as one JSON-RPC batch per block
-involved, so a block that mined 170 liquidations is recorded in a few requests instead of a
-thousand."""
+records (keeper.md): the receipt's events (the pool's, and a flash liquidation's fill), the account
+after, the oracle prices of the inclusion block (and of the trigger block) that every USD figure is
+valued at, the detection stored with the transaction. The reads of every outcome of one poll go out
+as one JSON-RPC batch per block involved, so a block that mined 170 liquidations is recorded in a few
+requests instead of a thousand."""
 
 from __future__ import annotations
 
@@ -15,9 +16,17 @@ from typing import Any
 from eth_utils import to_checksum_address
 from web3 import Web3
 
+from keeper import maths
 from keeper.calls import Event, event, function
 from keeper.contracts import Contracts
-from keeper.execution_records import Detection, build_record, detection_from_json, detection_key
+from keeper.execution_records import (
+    Detection,
+    Fill,
+    RecordPrices,
+    build_record,
+    detection_from_json,
+    detection_key,
+)
 from keeper.metrics import Metrics
 from keeper.model import PoolModel
 from keeper.rpc_batch import RawCall, call_many, send_batch
@@ -31,6 +40,25 @@ LIQUIDATION_CALL = event("LendingPool", "LiquidationCall")
 DEFICIT_REPORTED = event("LendingPool", "DeficitReported")
 ACCOUNT_DATA = function("LendingPool", "getUserAccountData")
 USER_POSITION = function("LendingPool", "getUserPosition")
+GET_PRICE = function("PriceOracle", "getPrice")
+FLASH_LIQUIDATION = event("FlashLiquidator", "FlashLiquidation")
+
+
+def flash_fill(receipt: Any, flash_liquidator: str | None) -> Fill | None:
+    """The fill of a flash liquidation: its FlashLiquidator's `FlashLiquidation` log in the receipt."""
+    if flash_liquidator is None:
+        return None
+    for entry in receipt["logs"]:
+        if entry["address"] == flash_liquidator and entry["topics"]:
+            if bytes(entry["topics"][0]) == FLASH_LIQUIDATION.topic:
+                data = FLASH_LIQUIDATION.decode_data(bytes(entry["data"]))
+                return Fill(
+                    debt_bought=data["debtRepaid"],
+                    collateral_received=data["collateralReceived"],
+                    collateral_sold=data["collateralSold"],
+                    profit=data["profit"],
+                )
+    return None
 
 
 def pool_events(receipt: Any, pool: str) -> tuple[dict[str, Any] | None, list[tuple[str, int]]]:
@@ -70,11 +98,19 @@ class _Pending:
 
 
 class Recorder:
-    def __init__(self, w3: Web3, contracts: Contracts, store: Store, metrics: Metrics):
+    def __init__(
+        self,
+        w3: Web3,
+        contracts: Contracts,
+        store: Store,
+        metrics: Metrics,
+        flash_liquidator: str | None = None,
+    ):
         self.w3 = w3
         self.contracts = contracts
         self.store = store
         self.metrics = metrics
+        self.flash_liquidator = flash_liquidator
 
     def record(
         self,
@@ -113,41 +149,39 @@ class Recorder:
             except Exception as exc:
                 log.warning("record_failed tx=%s error=%s", item.outcome.record.hash, exc)
 
-    def _read_accounts(self, pending: Sequence[_Pending]) -> list[tuple[int, ...] | None]:
-        """Per outcome: (hf after, collateral after, debt after, collateral before, debt before),
-        read at the inclusion block and the one before it; None where a read failed."""
-        pool = self.contracts.pool.address
-
-        def account_data(user: str) -> RawCall:
-            return ACCOUNT_DATA.call(pool, user)
-
-        def position(user: str, asset: str) -> RawCall:
-            return USER_POSITION.call(pool, user, asset)
-
+    def _read_accounts(self, pending: Sequence[_Pending]) -> list[tuple[Any, ...]]:
+        """Per outcome: (hf after, collateral after, debt after, collateral price, debt price, collateral
+        price at the trigger block), read at the inclusion block (the trigger block for the last); None
+        where a read failed."""
+        pool, oracle = self.contracts.pool.address, self.contracts.oracle.address
         by_block: dict[int, list[tuple[int, int, RawCall]]] = {}
         for i, p in enumerate(pending):
-            after, before = p.block, max(p.block - 1, 0)
-            for slot, block, call in (
-                (0, after, account_data(p.user)),
-                (1, after, position(p.user, p.collateral)),
-                (2, after, position(p.user, p.debt)),
-                (3, before, position(p.user, p.collateral)),
-                (4, before, position(p.user, p.debt)),
-            ):
+            reads = [
+                (0, p.block, ACCOUNT_DATA.call(pool, p.user)),
+                (1, p.block, USER_POSITION.call(pool, p.user, p.collateral)),
+                (2, p.block, USER_POSITION.call(pool, p.user, p.debt)),
+                (3, p.block, GET_PRICE.call(oracle, p.collateral)),
+                (4, p.block, GET_PRICE.call(oracle, p.debt)),
+            ]
+            if p.detection.trigger_block is not None:
+                reads.append((5, p.detection.trigger_block, GET_PRICE.call(oracle, p.collateral)))
+            for slot, block, call in reads:
                 by_block.setdefault(block, []).append((i, slot, call))
-        values: list[list[Any]] = [[None] * 5 for _ in pending]
+        values: list[list[Any]] = [[None] * 6 for _ in pending]
         for block, entries in by_block.items():
             results = call_many(self.w3, [call for _, _, call in entries], None, block)
             for (i, slot, _), result in zip(entries, results, strict=True):
                 if result.ok:
                     values[i][slot] = result.value
-        out: list[tuple[int, ...] | None] = []
-        for v in values:
-            if any(x is None for x in v):
-                out.append(None)
-                continue
-            out.append((v[0][2], v[1][0], v[2][1], v[3][0], v[4][1]))
-        return out
+        return [
+            (
+                v[0][2] if v[0] else None,
+                v[1][0] if v[1] else None,
+                v[2][1] if v[2] else None,
+                *(price[0] if price else None for price in v[3:]),
+            )
+            for v in values
+        ]
 
     def _timestamps(self, blocks: set[int]) -> dict[int, int]:
         ordered = sorted(blocks)
@@ -163,24 +197,32 @@ class Recorder:
     def _save(
         self,
         item: _Pending,
-        values: tuple[int, ...] | None,
+        values: tuple[Any, ...],
         block_ts_ms: int,
         model: PoolModel,
         lost_to: Mapping[str, str],
         native_price: Decimal,
     ) -> None:
-        if values is None:
+        hf_after, supplied_after, debt_after, collateral_price, debt_price, trigger_price = values
+        if hf_after is None or supplied_after is None or debt_after is None:
             raise RuntimeError("the account could not be read at the inclusion block")
-        hf_after, supplied_after, debt_after, supplied_before, debt_before = values
         record, receipt = item.outcome.record, item.outcome.receipt
+        collateral, debt = model.by_asset[item.collateral], model.by_asset[item.debt]
+        if collateral_price is None or debt_price is None:
+            # The oracle did not answer at inclusion (a stale feed): the prices the model last read.
+            log.warning("record_prices_unreadable tx=%s block=%d", record.hash, item.block)
+            collateral_price, debt_price = collateral_price or collateral.price, debt_price or debt.price
         event = None
+        fill = None
         deficits_usd = 0.0
         if receipt is not None and receipt["status"] == 1:
             event, deficits = pool_events(receipt, self.contracts.pool.address)
+            fill = flash_fill(receipt, self.flash_liquidator)
             for asset, amount in deficits:
                 reserve = model.by_asset.get(asset)
                 if reserve:
-                    deficits_usd += model.value_usd(reserve, amount)
+                    price = debt_price if asset == item.debt else reserve.price
+                    deficits_usd += maths.to_value(amount, reserve.decimals, price) / 1e26
         result = build_record(
             tx_hash=record.hash,
             detection=item.detection,
@@ -188,24 +230,26 @@ class Recorder:
             receipt=receipt,
             block_ts_ms=block_ts_ms,
             receipt_seen_ms=item.outcome.seen_ms,
-            collateral=model.by_asset[item.collateral],
-            debt=model.by_asset[item.debt],
+            collateral=collateral,
+            debt=debt,
+            prices=RecordPrices(collateral_price, debt_price, trigger_price),
             hf_after=hf_after if debt_after or supplied_after else None,
             target_hf=model.liquidation_config.target_health_factor,
-            debt_before=debt_before,
-            collateral_before=supplied_before,
             debt_left=debt_after,
             collateral_left=supplied_after,
             deficits_usd=deficits_usd,
             native_price_usd=native_price,
             winner=lost_to.get(item.user) if event is None else None,
+            fill=fill,
         )
         if self.store.save_liquidation(record.hash, result.to_dict()):
             self.metrics.liquidations.labels(outcome=result.outcome).inc()
         log.info(
-            "liquidation_recorded user=%s outcome=%s tx=%s delay_blocks=%s bonus_bps=%d hf_after=%s",
+            "liquidation_recorded user=%s outcome=%s method=%s tx=%s delay_blocks=%s bonus_bps=%d "
+            "hf_after=%s",
             item.user,
             result.outcome,
+            result.method,
             record.hash,
             result.delay_blocks,
             result.bonus_bps,

@@ -32,6 +32,8 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     delays = [r["delay_blocks"] for r in done if r.get("delay_blocks") is not None]
     wall = [r["delay_wall_ms"] for r in done if r.get("delay_wall_ms") is not None]
     detect = [r["detect_latency_ms"] for r in done if r.get("detect_latency_ms") is not None]
+    fills = [r for r in done if r.get("fill_vs_inclusion_bps") is not None]
+    fills_at_trigger = [r for r in fills if r.get("fill_vs_trigger_bps") is not None]
     return {
         "liquidations": len(done),
         "accounts_liquidated": len({r["user"] for r in done}),
@@ -65,9 +67,12 @@ def summarize(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "delay_wall_ms_p95": percentile(wall, 95),
         "detect_latency_ms_p50": percentile(detect, 50),
         "detect_latency_ms_p95": percentile(detect, 95),
-        "collateral_saved_vs_50pct_close_factor_usd": round(
-            sum(r["collateral_saved_vs_50pct_usd"] for r in done), 2
-        ),
+        "flash_liquidations": len(fills),
+        "fill_vs_trigger_bps_p50": percentile([r["fill_vs_trigger_bps"] for r in fills_at_trigger], 50),
+        "fill_vs_trigger_bps_p95": percentile([r["fill_vs_trigger_bps"] for r in fills_at_trigger], 95),
+        "fill_vs_inclusion_bps_p50": percentile([r["fill_vs_inclusion_bps"] for r in fills], 50),
+        "fill_vs_inclusion_bps_p95": percentile([r["fill_vs_inclusion_bps"] for r in fills], 95),
+        "net_profit_usd": round(sum(r.get("net_profit_usd", 0.0) for r in done), 2),
     }
 
 

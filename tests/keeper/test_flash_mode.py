@@ -99,6 +99,17 @@ def test_with_no_debt_token_the_keeper_liquidates_through_a_flash_swap(devnet, t
     profit = devnet.token("WETH").functions.balanceOf(flash(devnet).address).call()
     assert profit > 0, "the collateral left after the swap stays in the FlashLiquidator as profit"
     assert devnet.token("USDC").functions.balanceOf(me).call() == 0
+    keeper.step()  # the receipt is polled and recorded
+    [record] = keeper.store.liquidations()
+    assert (record["outcome"], record["method"], record["route"]) == (
+        "liquidated",
+        "flash",
+        "WETH -> (0.05%) USDC",
+    )
+    assert record["net_profit_tokens"] == profit and record["debt_bought"] == record["debt_repaid"]
+    assert record["collateral_sold"] + profit == record["collateral_seized"] - record["protocol_fee"]
+    # The pool was at the oracle's price: the fill is below it by the 0.05% fee and the price impact.
+    assert 5 <= record["fill_vs_inclusion_bps"] < 30, record["fill_vs_inclusion_bps"]
 
 
 def test_auto_mode_repays_from_inventory_when_the_keeper_holds_the_debt_token(devnet, tmp_path):

@@ -1,6 +1,7 @@
 """The recorder's arithmetic: an execution-quality record computed by hand from a receipt's
-LiquidationCall, the account before and after, and the detection stored with the transaction; the
-reads batched per block; a liquidation recorded once however often it lands; a lost one names the
+LiquidationCall, the account after, the oracle prices of the inclusion block, and the detection stored
+with the transaction; a flash liquidation's fill against the oracle at the trigger and at inclusion;
+the reads batched per block; a liquidation recorded once however often it lands; a lost one names the
 winner."""
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from keeper.calls import function
 from keeper.contracts import Contracts as PoolContracts
 from keeper.execution_records import (
     Detection,
+    Fill,
+    RecordPrices,
     build_record,
     detection_from_json,
     detection_json,
@@ -75,10 +78,9 @@ def test_a_liquidations_record_adds_up_to_the_cent():
         receipt_seen_ms=5_000,
         collateral=model.by_asset[WETH],
         debt=model.by_asset[USDC],
+        prices=RecordPrices(2000 * 10**8, 10**8, 2000 * 10**8),
         hf_after=106 * WAD // 100,
         target_hf=105 * WAD // 100,
-        debt_before=3000 * 10**6,
-        collateral_before=10 * 10**18,
         debt_left=2000 * 10**6,
         collateral_left=9475 * 10**15,
         deficits_usd=0.0,
@@ -91,8 +93,7 @@ def test_a_liquidations_record_adds_up_to_the_cent():
     assert (record.gas_cost_wei, record.gas_cost_usd) == (2 * 10**15, 4.0)
     assert record.liquidator_profit_usd == pytest.approx(1045.0 - 1000.0 - 4.0)  # 0.5225 WETH received
     assert record.effective_price == pytest.approx(1000.0 / 0.5225)
-    # A 50% close factor repays $1,500 at the same bonus: 0.7875 WETH, $525 more than this one took.
-    assert record.collateral_saved_vs_50pct_usd == pytest.approx(1575.0 - 1050.0)
+    assert (record.method, record.fill_price_usd, record.collateral_sold) == ("inventory", None, None)
     assert (record.delay_blocks, record.delay_chain_ms, record.delay_wall_ms, record.detect_latency_ms) == (
         1,
         12_000,
@@ -113,10 +114,9 @@ def test_a_liquidation_someone_else_made_first_is_lost_to_the_winner():
         receipt_seen_ms=5_000,
         collateral=model.by_asset[WETH],
         debt=model.by_asset[USDC],
+        prices=RecordPrices(2000 * 10**8, 10**8, None),
         hf_after=2 * WAD,
         target_hf=105 * WAD // 100,
-        debt_before=0,
-        collateral_before=0,
         debt_left=0,
         collateral_left=0,
         deficits_usd=0.0,
@@ -126,7 +126,72 @@ def test_a_liquidation_someone_else_made_first_is_lost_to_the_winner():
     assert (record.outcome, record.winner, record.debt_repaid, record.bonus_bps) == ("lost", BOB, 0, 0)
     assert record.hf_before == 97 * WAD // 100  # what the keeper saw
     assert record.liquidator_profit_usd == -1.0  # 50k gas at 10 gwei and $2,000
-    assert record.collateral_saved_vs_50pct_usd == 0.0
+
+
+def test_every_usd_figure_is_at_the_inclusion_blocks_prices_not_the_models():
+    model = pool_model()  # the model last read WETH at $2,000: a lagging keeper's view
+    record = build_record(
+        tx_hash="0x01",
+        detection=detection(),
+        event=EVENT,
+        receipt=RECEIPT,
+        block_ts_ms=1_012_000,
+        receipt_seen_ms=5_000,
+        collateral=model.by_asset[WETH],
+        debt=model.by_asset[USDC],
+        prices=RecordPrices(1600 * 10**8, 10**8, 2000 * 10**8),  # WETH at $1,600 when it was mined
+        hf_after=106 * WAD // 100,
+        target_hf=105 * WAD // 100,
+        debt_left=2000 * 10**6,
+        collateral_left=9475 * 10**15,
+        deficits_usd=0.0,
+        native_price_usd=Decimal(1600),
+        winner=None,
+    )
+    assert (record.collateral_seized_usd, record.bonus_usd) == pytest.approx((840.0, -160.0))
+    assert record.oracle_price == 1600 * 10**8 and record.oracle_price_at_trigger == 2000 * 10**8
+
+
+def test_a_flash_liquidations_fill_is_measured_against_the_oracle_at_trigger_and_inclusion():
+    model = pool_model()
+    # 0.52 WETH sold for the 1,000 USDC repaid: a fill at $1,923.08 against $1,950 at inclusion, $2,000
+    # when the account became liquidatable; 0.0025 WETH of the 0.5225 received is left as profit.
+    fill = Fill(
+        debt_bought=1000 * 10**6,
+        collateral_received=5225 * 10**14,
+        collateral_sold=52 * 10**16,
+        profit=25 * 10**14,
+    )
+    record = build_record(
+        tx_hash="0x01",
+        detection=detection(method="flash", route="WETH -> (0.05%) USDC", pool_fee_ppm=500),
+        event=EVENT,
+        receipt=RECEIPT,
+        block_ts_ms=1_012_000,
+        receipt_seen_ms=5_000,
+        collateral=model.by_asset[WETH],
+        debt=model.by_asset[USDC],
+        prices=RecordPrices(1950 * 10**8, 10**8, 2000 * 10**8),
+        hf_after=106 * WAD // 100,
+        target_hf=105 * WAD // 100,
+        debt_left=2000 * 10**6,
+        collateral_left=9475 * 10**15,
+        deficits_usd=0.0,
+        native_price_usd=Decimal(2000),
+        winner=None,
+        fill=fill,
+    )
+    assert record.fill_price_usd == pytest.approx(1000 / 0.52)
+    assert record.fill_vs_trigger_bps == pytest.approx((2000 - 1000 / 0.52) / 2000 * 1e4)
+    assert record.fill_vs_inclusion_bps == pytest.approx((1950 - 1000 / 0.52) / 1950 * 1e4)
+    assert (record.collateral_sold, record.debt_bought, record.net_profit_tokens) == (
+        52 * 10**16,
+        1000 * 10**6,
+        25 * 10**14,
+    )
+    assert record.net_profit_usd == pytest.approx(0.0025 * 1950 - 4.0)  # gas: 200k at 10 gwei, $2,000
+    assert record.liquidator_profit_usd == record.net_profit_usd
+    assert (record.method, record.route, record.pool_fee_ppm) == ("flash", "WETH -> (0.05%) USDC", 500)
 
 
 def receipt_with_logs() -> AttributeDict:
@@ -164,6 +229,8 @@ def test_the_recorder_reads_the_account_per_block_in_batches_and_records_once(tm
     contracts.on(
         POOL, function("LendingPool", "getUserPosition"), lambda user, asset: positions[(at_block[-1], asset)]
     )
+    prices = {(100, WETH): 2000 * 10**8, (101, WETH): 1900 * 10**8, (101, USDC): 10**8}
+    contracts.on(ORACLE, function("PriceOracle", "getPrice"), lambda asset: (prices[(at_block[-1], asset)],))
 
     def eth_call(params: list) -> str:
         at_block.append(int(params[1], 16))
@@ -191,7 +258,8 @@ def test_the_recorder_reads_the_account_per_block_in_batches_and_records_once(tm
         1000 * 10**6,
         106 * WAD // 100,
     )
-    assert saved["collateral_saved_vs_50pct_usd"] == pytest.approx(525.0)
+    assert (saved["oracle_price"], saved["oracle_price_at_trigger"]) == (1900 * 10**8, 2000 * 10**8)
+    assert saved["collateral_seized_usd"] == pytest.approx(0.525 * 1900)
     assert (saved["deficit_reported"], saved["deficit_usd"]) == (True, 5.0)
     assert saved["delay_chain_ms"] == 12_000 and saved["detect_latency_ms"] == 500
     assert sorted(set(at_block)) == [100, 101]
