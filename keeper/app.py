@@ -11,6 +11,7 @@ from web3 import Web3
 
 from keeper.chain import connect, load_account, validate
 from keeper.config import Settings
+from keeper.contracts import erc20, flash_liquidator
 from keeper.deployment import load_deployment
 from keeper.errors import ConfigError
 from keeper.maths import WAD
@@ -19,6 +20,7 @@ from keeper.report import bonus_percent
 from keeper.runner import Keeper
 from keeper.store import PENDING, Store
 from keeper.strategy import Decision
+from keeper.transactions import WITHDRAW, Intent, Sent
 from keeper.wallet import EXACT, Approval, exact_amount
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,9 @@ class App:
         deployment = load_deployment(path)
         account = load_account(settings)
         sending = need_key and not settings.dry_run
-        ctx = validate(w3, deployment, account, require_funds=sending, mode=settings.mode)
+        # `status` and `withdraw-profit` look at the FlashLiquidator whatever the liquidation mode.
+        mode = "auto" if command in ("status", "withdraw-profit") else settings.mode
+        ctx = validate(w3, deployment, account, require_funds=sending, mode=mode)
         if command == "status" and not settings.db_path.is_file():
             raise ConfigError(f"database {settings.db_path} not found: run the keeper first or check DB_PATH")
         in_memory = command == "scan" and not settings.db_path.is_file()
@@ -188,6 +192,71 @@ class App:
             )
         return "\n".join(lines)
 
+    def profit_balances(self) -> list[tuple[str, str, int, int]]:
+        """(symbol, token, units, decimals) of every listed asset the FlashLiquidator holds as profit;
+        nothing without one."""
+        flash = self.keeper.ctx.flash_liquidator
+        if flash is None:
+            return []
+        balances = []
+        for asset in self.keeper.ctx.deployment.assets:
+            units = erc20(self.keeper.w3, asset.address).functions.balanceOf(flash).call()
+            if units:
+                balances.append((asset.symbol, asset.address, units, asset.decimals))
+        return balances
+
+    def withdraw_profit(self, symbols: list[str], confirm: bool) -> int:
+        """Moves the FlashLiquidator's profit (every asset, or `symbols`) to the keeper's account: one
+        `withdraw` each, shown before the one confirmation, sent in one round."""
+        keeper = self.keeper
+        flash = keeper.ctx.flash_liquidator
+        if flash is None:
+            raise ConfigError("the deployment has no FlashLiquidator (deploy with KEEPER_ADDRESS set)")
+        known = {a.symbol for a in keeper.ctx.deployment.assets}
+        unknown = sorted(set(symbols) - known)
+        if unknown:
+            raise ConfigError(
+                f"--token {', '.join(unknown)} is not a listed asset ({', '.join(sorted(known))})"
+            )
+        balances = [b for b in self.profit_balances() if not symbols or b[0] in symbols]
+        if not balances:
+            print("no profit to withdraw")
+            return 0
+        me = keeper.ctx.address
+        assert me is not None
+        verb = "will send" if keeper.dispatcher.signing else "dry run, would send"
+        print(f"{verb}, from {me}, to the FlashLiquidator {flash}:")
+        for i, (symbol, _, units, decimals) in enumerate(balances, start=1):
+            print(f"  {i}. withdraw {units / 10**decimals} {symbol} ({units} units) to {me}")
+        if not keeper.dispatcher.signing:
+            return 0
+        if confirm:
+            answer = input(f"send these {len(balances)} transaction(s)? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing sent")
+                return 1
+        contract = flash_liquidator(keeper.w3, flash)
+        intents = []
+        for symbol, token, units, _ in balances:
+            call = contract.functions.withdraw(token, me, units)
+            gas = keeper.simulator.estimate(call, me)
+            intents.append(Intent(WITHDRAW, f"withdraw:{symbol}", call, gas, budget_wei=10**18))
+        outcomes = keeper.dispatcher.round(keeper.w3.eth.block_number).dispatch(intents)
+        failed = 0
+        for intent, outcome in zip(intents, outcomes, strict=True):
+            if not isinstance(outcome, Sent):
+                print(f"{intent.key}: not sent ({type(outcome).__name__})")
+                failed += 1
+                continue
+            receipt = keeper.w3.eth.wait_for_transaction_receipt(outcome.record.hash, timeout=120)
+            print(
+                f"{intent.key}: {outcome.record.hash} mined in block {receipt['blockNumber']} "
+                f"status {receipt['status']}"
+            )
+            failed += receipt["status"] != 1
+        keeper.dispatcher.poll(keeper.w3.eth.block_number)
+        return 1 if failed else 0
+
     def status_text(self) -> str:
         checkpoint = self.store.checkpoint()
         head = self.keeper.w3.eth.block_number
@@ -201,4 +270,11 @@ class App:
             f"liquidations recorded: {len(self.store.liquidations())}",
         ]
         lines += [f"  {t.hash} nonce {t.nonce} {t.intent} sent at block {t.sent_block}" for t in pending]
+        flash = self.keeper.ctx.flash_liquidator
+        if flash is not None:
+            balances = self.profit_balances()
+            held = ", ".join(
+                f"{units / 10**decimals:.6g} {symbol}" for symbol, _, units, decimals in balances
+            )
+            lines.append(f"FlashLiquidator {flash} profit: {held or 'none'} (liqkeeper withdraw-profit)")
         return "\n".join(lines)

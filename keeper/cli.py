@@ -197,6 +197,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     report.add_argument("--log-json", action="store_true")
 
+    withdraw = sub.add_parser(
+        "withdraw-profit",
+        help="move the FlashLiquidator's profit to the keeper's account",
+        description="Show the FlashLiquidator's profit balances, confirm, and withdraw them to the keeper's "
+        "account (one transaction per token). Flash liquidations leave their profit in the contract.",
+    )
+    _common(withdraw)
+    withdraw.add_argument(
+        "--token", action="append", default=[], metavar="SYMBOL", help="only this asset (repeatable)"
+    )
+    withdraw.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    withdraw.add_argument("--dry-run", action="store_true", default=None, help="show, do not send")
+
     status = sub.add_parser(
         "status",
         help="checkpoint, tracked accounts and pending transactions",
@@ -218,6 +231,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "once",
         "out",
         "approve",
+        "token",
     }
     return {k: v for k, v in vars(args).items() if k not in skip}
 
@@ -249,7 +263,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     from keeper.app import App
 
-    app = App.open(settings, need_key=args.command in ("run", "liquidate"), command=args.command)
+    need_key = args.command in ("run", "liquidate", "withdraw-profit")
+    app = App.open(settings, need_key=need_key, command=args.command)
     try:
         if args.command == "run":
             _install_signal_handlers(app)
@@ -260,6 +275,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return app.liquidate_one(args.user, confirm=not args.yes, approve=args.approve)
         elif args.command == "status":
             print(app.status_text())
+        elif args.command == "withdraw-profit":
+            return app.withdraw_profit(args.token, confirm=not args.yes)
     finally:
         app.close()
     return 0

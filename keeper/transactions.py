@@ -23,6 +23,7 @@ LIQUIDATE = "liquidate"
 SETTLE = "settle"
 APPROVE = "approve"
 FILL = "fill"
+WITHDRAW = "withdraw"
 
 
 class Memo(Protocol):

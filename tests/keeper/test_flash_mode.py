@@ -6,10 +6,13 @@ and inclusion makes the liquidation revert on its minimum profit instead of losi
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from devnet import MAX_UINT, AnvilNode, Devnet, dev_key
 from harness import make_keeper, rpc
 
+from keeper.cli import main
 from keeper.contracts import decode_revert, erc20, flash_liquidator
 from keeper.store import FAILED, MINED
 from scripts.deployer import Sender
@@ -171,3 +174,65 @@ def test_a_pool_moved_after_the_simulation_reverts_on_the_minimum_profit(devnet,
     assert devnet.health_factor(user) < 10**18
     keeper.step()
     assert {t.status for t in keeper.store.txs()} <= {MINED, FAILED}
+
+
+def cli(capsys, devnet: Devnet, tmp_path, *args: str, key: str | None = None) -> tuple[int, str, str]:
+    argv = [
+        *args,
+        "--env-file",
+        str(tmp_path / "none.env"),
+        "--rpc-url",
+        devnet.w3.provider.endpoint_uri,
+        "--db-path",
+        str(tmp_path / "k.sqlite"),
+    ]
+    if "--deployment" not in args:
+        argv += ["--deployment", str(devnet.deployment_path)]
+    env = {"PRIVATE_KEY": key or dev_key(KEEPER_INDEX)}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_status_shows_the_profit_and_withdraw_profit_moves_it_to_the_keeper(devnet, tmp_path, capsys):
+    unhealthy_borrower(devnet)
+    keeper = make_keeper(devnet, dev_key(KEEPER_INDEX), tmp_path / "k.sqlite", mode="flash")
+    keeper.start()
+    [tx] = keeper.step().sent
+    devnet.w3.eth.wait_for_transaction_receipt(tx)
+    keeper.store.close()
+    weth = devnet.token("WETH")
+    profit = weth.functions.balanceOf(flash(devnet).address).call()
+
+    code, out, _ = cli(capsys, devnet, tmp_path, "status")
+    assert code == 0 and f"FlashLiquidator {flash(devnet).address} profit: {profit / 1e18:.6g} WETH" in out
+
+    code, out, _ = cli(capsys, devnet, tmp_path, "withdraw-profit", "--yes")
+    assert code == 0, out
+    assert f"withdraw {profit / 1e18} WETH ({profit} units)" in out
+    assert weth.functions.balanceOf(flash(devnet).address).call() == 0
+    assert weth.functions.balanceOf(keeper_address(devnet)).call() == profit
+
+
+def test_flash_mode_without_a_flash_liquidator_stops_at_start_up_with_one_line(devnet, tmp_path, capsys):
+    raw = json.loads(devnet.deployment_path.read_text())
+    del raw["flash_liquidator"]
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps(raw))
+    code, _, err = cli(
+        capsys, devnet, tmp_path, "scan", "--once", "--mode", "flash", "--deployment", str(bare)
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "--mode flash needs a FlashLiquidator" in err and "KEEPER_ADDRESS" in err
+
+
+def test_a_flash_liquidator_owned_by_another_account_stops_at_start_up_with_one_line(
+    devnet, tmp_path, capsys
+):
+    other = dev_key(KEEPER_INDEX - 1)
+    code, _, err = cli(capsys, devnet, tmp_path, "run", "--mode", "flash", "--max-blocks", "1", key=other)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"is owned by {keeper_address(devnet)}, not by the keeper's account" in err
