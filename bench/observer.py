@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_utils import event_abi_to_log_topic
 from web3 import Web3
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,7 @@ class DeploymentView:
     deploy_block: int
     decimals: dict[str, int]  # asset address -> token decimals
     symbols: dict[str, str]  # asset address -> symbol
+    flash_liquidator: str | None = None  # the keeper's FlashLiquidator, when the deployment has one
 
     @classmethod
     def read(cls, path: Path) -> DeploymentView:
@@ -63,6 +65,11 @@ class DeploymentView:
             deploy_block=int(raw["deploy_block"]),
             decimals={Web3.to_checksum_address(a["address"]): int(a["decimals"]) for a in assets.values()},
             symbols={Web3.to_checksum_address(a["address"]): s for s, a in assets.items()},
+            flash_liquidator=(
+                Web3.to_checksum_address(raw["flash_liquidator"]["address"])
+                if raw.get("flash_liquidator")
+                else None
+            ),
         )
 
 
@@ -88,11 +95,24 @@ class Liquidation:
     priority_fee_wei: int  # effective tip per gas: effectiveGasPrice - the block's base fee
     debt_repaid_usd: float
     collateral_seized_usd: float
+    collateral_price: int = 0  # oracle, 8 decimals, in the inclusion block
+    debt_price: int = 0
+    collateral_sold: int | None = None  # a flash liquidation: collateral sold to the pools (units)
+    fill_price_usd: float | None = None  # debt bought (USD at inclusion) per whole collateral sold
+
+    @property
+    def fill_vs_oracle_bps(self) -> float | None:
+        """How far below the inclusion block's oracle price the collateral was sold, BPS."""
+        if self.fill_price_usd is None or not self.collateral_price:
+            return None
+        reference = self.collateral_price / 1e8
+        return (reference - self.fill_price_usd) / reference * 1e4
 
 
 @dataclass(frozen=True)
 class SentTx:
-    """A transaction to the pool from a watched address, as mined."""
+    """A transaction to the pool (or to the deployment's FlashLiquidator) from a watched address, as
+    mined."""
 
     tx_hash: str
     block: int
@@ -163,6 +183,13 @@ class Observer:
         self.pool = self.w3.eth.contract(address=self.deployment.pool, abi=abi("LendingPool"))
         self.lens = self.w3.eth.contract(address=self.deployment.lens, abi=abi("LiquidationLens"))
         self.oracle = self.w3.eth.contract(address=self.deployment.oracle, abi=abi("PriceOracle"))
+        self.flash = (
+            self.w3.eth.contract(address=self.deployment.flash_liquidator, abi=abi("FlashLiquidator"))
+            if self.deployment.flash_liquidator
+            else None
+        )
+        flash_event = next(e for e in abi("FlashLiquidator") if e.get("name") == "FlashLiquidation")
+        self.flash_topic = Web3.to_hex(event_abi_to_log_topic(flash_event))
 
     # raw JSON-RPC
 
@@ -247,12 +274,14 @@ class Observer:
             t["hash"]: Web3.to_checksum_address(t["from"]) for blk in full for t in blk["transactions"]
         }
         watched = {Web3.to_checksum_address(a) for a in watch}
-        pool_lower = self.deployment.pool.lower()
+        targets = {self.deployment.pool.lower()}
+        if self.deployment.flash_liquidator:
+            targets.add(self.deployment.flash_liquidator.lower())
         watched_hashes = [
             t["hash"]
             for blk in full
             for t in blk["transactions"]
-            if (t.get("to") or "").lower() == pool_lower and Web3.to_checksum_address(t["from"]) in watched
+            if (t.get("to") or "").lower() in targets and Web3.to_checksum_address(t["from"]) in watched
         ]
         logs = self._logs(self.pool.events.LiquidationCall, from_block, to_block)
         hashes = sorted({e["transactionHash"].to_0x_hex() for e in logs} | set(watched_hashes))
@@ -293,6 +322,9 @@ class Observer:
         receipt = receipts[tx_hash]
         block = int(entry["blockNumber"])
         debt, coll = args["debtAsset"], args["collateralAsset"]
+        sold = self._collateral_sold(receipt, int(entry["logIndex"]))
+        debt_usd = self._usd(debt, int(args["debtRepaid"]), prices[(debt, block)])
+        fill = debt_usd / (sold / 10 ** self.deployment.decimals[coll]) if sold else None
         return Liquidation(
             block=block,
             tx_hash=tx_hash,
@@ -312,7 +344,26 @@ class Observer:
             priority_fee_wei=int(receipt.get("effectiveGasPrice") or "0x0", 16) - base_fee.get(block, 0),
             debt_repaid_usd=self._usd(debt, int(args["debtRepaid"]), prices[(debt, block)]),
             collateral_seized_usd=self._usd(coll, int(args["collateralSeized"]), prices[(coll, block)]),
+            collateral_price=prices[(coll, block)],
+            debt_price=prices[(debt, block)],
+            collateral_sold=sold,
+            fill_price_usd=fill,
         )
+
+    def _collateral_sold(self, receipt: dict[str, Any], after_log: int) -> int | None:
+        """The collateral a flash liquidation sold: the deployment's FlashLiquidator's
+        `FlashLiquidation` log that follows the `LiquidationCall` at `after_log` in the receipt."""
+        if self.flash is None:
+            return None
+        for entry in receipt["logs"]:
+            if (
+                int(entry["logIndex"], 16) > after_log
+                and Web3.to_checksum_address(entry["address"]) == self.flash.address
+                and entry["topics"][0] == self.flash_topic
+            ):
+                event = self.flash.events.FlashLiquidation().process_log(_log(entry))
+                return int(event["args"]["collateralSold"])
+        return None
 
     def _usd(self, asset: str, amount: int, price: int) -> float:
         return amount * price / 10 ** self.deployment.decimals[asset] / 1e8
@@ -324,9 +375,14 @@ class Observer:
         tx = next(t for t in full[blocks.index(block)]["transactions"] if t["hash"] == tx_hash)
         user = None
         try:
-            fn, params = self.pool.decode_function_input(tx["input"])
-            if fn.fn_name == "liquidate":
-                user = Web3.to_checksum_address(params["user"])
+            if self.flash is not None and tx["to"].lower() == self.flash.address.lower():
+                fn, params = self.flash.decode_function_input(tx["input"])
+                if fn.fn_name == "liquidate":
+                    user = Web3.to_checksum_address(params["order"][2])
+            else:
+                fn, params = self.pool.decode_function_input(tx["input"])
+                if fn.fn_name == "liquidate":
+                    user = Web3.to_checksum_address(params["user"])
         except ValueError:
             pass
         return SentTx(
@@ -387,6 +443,25 @@ def derive_episodes(
 
 
 # figures
+
+
+def _log(entry: dict[str, Any]) -> Any:
+    """A raw JSON-RPC log as web3.py's event processing takes it."""
+    from hexbytes import HexBytes
+    from web3.datastructures import AttributeDict
+
+    return AttributeDict(
+        {
+            "address": Web3.to_checksum_address(entry["address"]),
+            "topics": [HexBytes(t) for t in entry["topics"]],
+            "data": HexBytes(entry["data"]),
+            "logIndex": int(entry["logIndex"], 16),
+            "transactionIndex": int(entry["transactionIndex"], 16),
+            "transactionHash": HexBytes(entry["transactionHash"]),
+            "blockHash": HexBytes(entry["blockHash"]),
+            "blockNumber": int(entry["blockNumber"], 16),
+        }
+    )
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -452,7 +527,7 @@ def figures(
     }
     if keeper is not None:
         me = Web3.to_checksum_address(keeper)
-        won = [e for e in done if e.first.liquidator == me]  # type: ignore[union-attr]
+        won = [e for e in done if e.first.sender == me]  # type: ignore[union-attr]
         won_delays = [e.delay for e in won if e.delay is not None]
         reverted = [t for t in obs.watched_txs if t.sender == me and t.status == 0]
         result.update(

@@ -74,7 +74,7 @@ def chain_outcome(obs: Observation, tx: SentTx) -> ChainOutcome:
             liq
             for liq in obs.liquidations
             if liq.user == tx.user
-            and liq.liquidator != tx.sender
+            and liq.sender != tx.sender
             and since <= liq.block
             and (liq.block, liq.tx_index) < (tx.block, tx.tx_index)
         ]

@@ -105,12 +105,16 @@ class Recorder:
         store: Store,
         metrics: Metrics,
         flash_liquidator: str | None = None,
+        keeper: str | None = None,
     ):
+        """`keeper` and `flash_liquidator` are who liquidates for this keeper: a liquidation of theirs
+        that landed first is not a race lost to a rival."""
         self.w3 = w3
         self.contracts = contracts
         self.store = store
         self.metrics = metrics
         self.flash_liquidator = flash_liquidator
+        self.ours = {a for a in (keeper, flash_liquidator) if a}
 
     def record(
         self,
@@ -183,6 +187,10 @@ class Recorder:
             for v in values
         ]
 
+    def _rival(self, liquidator: str | None) -> str | None:
+        """The liquidator that took an account first, unless it is this keeper itself."""
+        return None if liquidator in self.ours else liquidator
+
     def _timestamps(self, blocks: set[int]) -> dict[int, int]:
         ordered = sorted(blocks)
         responses = send_batch(self.w3, [("eth_getBlockByNumber", [hex(b), False]) for b in ordered])
@@ -239,7 +247,7 @@ class Recorder:
             collateral_left=supplied_after,
             deficits_usd=deficits_usd,
             native_price_usd=native_price,
-            winner=lost_to.get(item.user) if event is None else None,
+            winner=self._rival(lost_to.get(item.user)) if event is None else None,
             fill=fill,
         )
         if self.store.save_liquidation(record.hash, result.to_dict()):

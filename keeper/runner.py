@@ -112,7 +112,7 @@ class Keeper:
         self.liquidator = Liquidator(
             pool, self.caller, self.simulator, self.dispatcher, self.wallet, metrics, ctx.flash_liquidator
         )
-        self.recorder = Recorder(w3, ctx.contracts, store, metrics, ctx.flash_liquidator)
+        self.recorder = Recorder(w3, ctx.contracts, store, metrics, ctx.flash_liquidator, ctx.address)
         self.settlement = Settlement(
             pool, ctx.address, self.simulator, self.dispatcher, enabled=settings.settle_deficits
         )
