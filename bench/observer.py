@@ -169,6 +169,7 @@ class Observation:
     watched_txs: list[SentTx]  # transactions to the pool from the watched senders
     gas_limit: int
     unreadable: int  # (account, block) health factors the lens could not read
+    zombies: dict[int, int] = field(default_factory=dict)  # block -> accounts with debt and no collateral
 
     def episodes_of(self, user: str) -> list[Episode]:
         return [e for e in self.episodes if e.user == user]
@@ -307,7 +308,32 @@ class Observer:
             watched_txs=sorted(sent, key=lambda t: (t.block, t.tx_index)),
             gas_limit=gas_limit,
             unreadable=sum(1 for b in blocks for hf in hfs[b].values() if hf is None),
+            # The lens reads a health factor of exactly 0 only for debt with no collateral behind it.
+            zombies={b: sum(1 for hf in hfs[b].values() if hf == 0) for b in blocks},
         )
+
+    def fund_value_usd(self, fee_receiver: str, blocks: Sequence[int]) -> dict[int, float]:
+        """block -> the insurance fund's value: the fee receiver's supply in every reserve, at that
+        block's oracle prices (USD)."""
+        assets = sorted(self.deployment.decimals)
+        prices = self.prices(assets, blocks)
+        fn = self.pool.functions.getUserPosition
+        keys = [(a, b) for b in blocks for a in assets]
+        calls = [
+            (
+                "eth_call",
+                [
+                    {"to": self.deployment.pool, "data": fn(fee_receiver, a)._encode_transaction_data()},
+                    hex(b),
+                ],
+            )
+            for a, b in keys
+        ]
+        out: dict[int, float] = dict.fromkeys(blocks, 0.0)
+        for (asset, block), raw in zip(keys, self._batch(calls), strict=True):
+            supplied = self.w3.codec.decode(["uint256", "uint256", "bool"], bytes.fromhex(raw[2:]))[0]
+            out[block] += self._usd(asset, int(supplied), prices[(asset, block)])
+        return out
 
     def _liquidation(
         self,

@@ -63,13 +63,17 @@ class MarketConfig:
     """The market's parameters.
 
     @param feed oracle publication rule of every risky asset's feed (deviation BPS, heartbeat seconds)
-    @param arb_capital_usd each arbitrageur's capital, half in each token of its pool, USD
+    @param arb_risky_usd each arbitrageur's capital in the first token of its pool (the risky asset;
+        what it sells to follow a falling reference), USD at the start price
+    @param arb_stable_usd its capital in the stablecoin (what it buys back a pool pushed below the
+        reference with: liquidations selling more than this leave the pool below), USD
     @param sell_per_step_usd exogenous selling of each risky asset per step of the path, USD at the
         start price (none by default)
     @param arb_min_gap_bps the smallest gap between pool and reference an arbitrageur trades on"""
 
     feed: FeedRule = field(default_factory=lambda: FeedRule(deviation_bps=50, heartbeat_seconds=3600))
-    arb_capital_usd: float = 4_000_000.0
+    arb_risky_usd: float = 12_000_000.0
+    arb_stable_usd: float = 2_000_000.0
     sell_per_step_usd: Mapping[str, float] = field(default_factory=dict)
     arb_min_gap_bps: int = 5
 
@@ -188,12 +192,13 @@ class CrashMarket:
         arbitrageurs = []
         for (asset, stable), address in zip(ARB_POOLS, actors, strict=False):
             pool = UsdPool.of(deployment, asset, stable)
-            half = config.arb_capital_usd / 2
-            risky = int(half * USD8 / prices[asset] * 10**pool.risky_decimals)
-            usd = int(half * USD8 / prices[stable] * 10**pool.stable_decimals)
+            risky = int(config.arb_risky_usd * USD8 / prices[asset] * 10**pool.risky_decimals)
+            usd = int(config.arb_stable_usd * USD8 / prices[stable] * 10**pool.stable_decimals)
             account = UnlockedAccount(w3, address)
             arbitrageurs.append(
-                Arbitrageur.open(account, uniswap.router, pool, risky, usd, min_gap_bps=config.arb_min_gap_bps)
+                Arbitrageur.open(
+                    account, uniswap.router, pool, risky, usd, min_gap_bps=config.arb_min_gap_bps
+                )
             )
         sellers = {}
         for asset, address in zip(config.sell_per_step_usd, actors[len(ARB_POOLS) :], strict=False):
@@ -206,7 +211,9 @@ class CrashMarket:
         )
         return cls(w3, deployment, arbitrageurs, sellers, publisher)
 
-    def send(self, reference: Mapping[str, int], selling: bool) -> tuple[list[SellOrder], list[ArbOrder], list]:
+    def send(
+        self, reference: Mapping[str, int], selling: bool
+    ) -> tuple[list[SellOrder], list[ArbOrder], list]:
         """Sends one step: the sell pressure (while `selling`), every arbitrageur toward `reference`,
         the publisher's updates (from the latest block's pools); nothing is waited for."""
         sells = [s.send_step() for s in self.sellers.values()] if selling else []
