@@ -404,7 +404,7 @@ class Observer:
             if self.flash is not None and tx["to"].lower() == self.flash.address.lower():
                 fn, params = self.flash.decode_function_input(tx["input"])
                 if fn.fn_name == "liquidate":
-                    user = Web3.to_checksum_address(params["order"][2])
+                    user = Web3.to_checksum_address(params["order"]["user"])
             else:
                 fn, params = self.pool.decode_function_input(tx["input"])
                 if fn.fn_name == "liquidate":

@@ -119,6 +119,7 @@ class LiquidationRecord:
     fill_vs_inclusion_bps: float | None  # (oracle at inclusion - fill) / oracle at inclusion, BPS
     net_profit_tokens: int | None  # flash: collateral kept (units)
     net_profit_usd: float  # what the liquidation left the keeper, gas paid
+    revert_reason: str | None  # a reverted liquidation's error, by name, where the node traces it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,6 +148,7 @@ def build_record(
     native_price_usd: Decimal,
     winner: str | None,
     fill: Fill | None = None,
+    revert_reason: str | None = None,
 ) -> LiquidationRecord:
     gas_used = int(receipt["gasUsed"]) if receipt is not None else 0
     price = int(receipt.get("effectiveGasPrice", 0)) if receipt is not None else 0
@@ -239,6 +241,7 @@ def build_record(
         fill_vs_inclusion_bps=fill_vs_inclusion,
         net_profit_tokens=fill.profit if fill else None,
         net_profit_usd=profit_usd,
+        revert_reason=revert_reason,
     )
 
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from keeper import maths
 from keeper.calls import Event, event, function
-from keeper.contracts import Contracts
+from keeper.contracts import Contracts, decode_revert
 from keeper.execution_records import (
     Detection,
     Fill,
@@ -187,6 +188,20 @@ class Recorder:
             for v in values
         ]
 
+    def _revert_reason(self, tx_hash: str) -> str | None:
+        """Why a mined transaction reverted, by error name, where the node traces transactions
+        (`debug_traceTransaction` with the call tracer: Anvil, geth); None elsewhere."""
+        try:
+            answer = self.w3.provider.make_request(
+                RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
+            )
+        except Exception:
+            return None
+        result = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(result, dict) or not result.get("output"):
+            return None
+        return decode_revert(result["output"])
+
     def _rival(self, liquidator: str | None) -> str | None:
         """The liquidator that took an account first, unless it is this keeper itself."""
         return None if liquidator in self.ours else liquidator
@@ -231,6 +246,7 @@ class Recorder:
                 if reserve:
                     price = debt_price if asset == item.debt else reserve.price
                     deficits_usd += maths.to_value(amount, reserve.decimals, price) / 1e26
+        revert = self._revert_reason(record.hash) if receipt is not None and receipt["status"] != 1 else None
         result = build_record(
             tx_hash=record.hash,
             detection=item.detection,
@@ -249,6 +265,7 @@ class Recorder:
             native_price_usd=native_price,
             winner=self._rival(lost_to.get(item.user)) if event is None else None,
             fill=fill,
+            revert_reason=revert,
         )
         if self.store.save_liquidation(record.hash, result.to_dict()):
             self.metrics.liquidations.labels(outcome=result.outcome).inc()

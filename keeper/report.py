@@ -176,40 +176,89 @@ def write_records_report(records: Sequence[dict[str, Any]], out: Path) -> str:
     return text
 
 
-def price_path_chart(path: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]], out: Path) -> Path:
-    """Each crashed asset's price by block, with the blocks its liquidations landed in marked."""
+def market_path_chart(
+    timeline: Sequence[dict[str, Any]], liquidations: Sequence[dict[str, Any]], out: Path
+) -> Path:
+    """Per crashed asset, by block: the reference (the outside world's price), its Uniswap pool's mid
+    price and the oracle's answer, with the blocks its collateral was liquidated in marked on the
+    pool's line (`timeline`: the crash engine's steps as JSON; `liquidations`: measured rows)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    symbols = [k for k in (path[0] if path else {}) if k != "block"]
-    fig, axes = plt.subplots(len(symbols) or 1, 1, figsize=(8, 3 * max(1, len(symbols))), sharex=True)
+    symbols = sorted(timeline[0]["pool_usd"]) if timeline else []
+    fig, axes = plt.subplots(len(symbols) or 1, 1, figsize=(9, 3.2 * max(1, len(symbols))), sharex=True)
     axes = axes if hasattr(axes, "__len__") else [axes]
-    blocks = [p["block"] for p in path]
+    blocks = [step["block"] for step in timeline]
     for ax, symbol in zip(axes, symbols, strict=False):
-        prices = [p[symbol] for p in path]
-        ax.plot(blocks, prices, color="#3b6ea5", label=f"{symbol} price")
-        hits = [
-            r["inclusion_block"]
-            for r in records
-            if r["outcome"] == "liquidated" and r["collateral_symbol"] == symbol and r.get("inclusion_block")
-        ]
-        if hits and blocks:
-            lookup = dict(zip(blocks, prices, strict=True))
-            xs = [b for b in hits if b in lookup] or []
+        pool = [step["pool_usd"][symbol] for step in timeline]
+        ax.plot(
+            blocks, [step["reference_usd"][symbol] for step in timeline], color="#999999", label="reference"
+        )
+        ax.plot(blocks, pool, color="#3b6ea5", label="Uniswap pool")
+        ax.step(
+            blocks,
+            [step["oracle_usd"][symbol] for step in timeline],
+            color="#d08c2a",
+            where="post",
+            label="oracle",
+        )
+        lookup = dict(zip(blocks, pool, strict=True))
+        hits = [r["block"] for r in liquidations if r["collateral"] == symbol and r["block"] in lookup]
+        if hits:
             ax.scatter(
-                xs,
-                [lookup[b] for b in xs],
+                hits,
+                [lookup[b] for b in hits],
                 color="#a53b3b",
                 s=12,
                 zorder=3,
-                label=f"{len(hits)} {symbol}-collateral liquidations",
+                label=f"{len(hits)} liquidations of {symbol} collateral",
             )
         ax.set_ylabel("USD")
         ax.legend(loc="upper right", fontsize=8)
     axes[-1].set_xlabel("block")
-    fig.suptitle("Crash replay: oracle price and liquidations")
+    fig.suptitle("Market-driven crash: reference, pool and oracle prices")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def fill_chart(liquidations: Sequence[dict[str, Any]], out: Path) -> Path:
+    """Each flash liquidation's realised fill (USD per collateral sold) against the oracle price at
+    its trigger and at inclusion; the diagonal is a fill at the oracle price."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fills = [r for r in liquidations if r.get("fill_price_usd")]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, key, title in (
+        (axes[0], "oracle_at_trigger_usd", "oracle at the trigger block"),
+        (axes[1], "oracle_at_inclusion_usd", "oracle at inclusion"),
+    ):
+        for symbol, color in (("WETH", "#3b6ea5"), ("WBTC", "#a53b3b")):
+            rows = [r for r in fills if r["collateral"] == symbol and r.get(key)]
+            if rows:
+                ax.scatter(
+                    [r[key] for r in rows],
+                    [r["fill_price_usd"] for r in rows],
+                    s=12,
+                    color=color,
+                    label=f"{symbol} ({len(rows)})",
+                )
+        values = [r[key] for r in fills if r.get(key)] + [r["fill_price_usd"] for r in fills]
+        if values:
+            lo, hi = min(values), max(values)
+            ax.plot([lo, hi], [lo, hi], color="black", linewidth=0.8, linestyle="--", label="fill = oracle")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.set_xlabel(f"{title} (USD)")
+        ax.set_ylabel("fill price (USD per collateral sold)")
+        ax.legend(fontsize=8)
+    fig.suptitle("Flash liquidations: fill price against the oracle")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)

@@ -5,9 +5,13 @@ engine sends, without waiting, so that they land in the next block together:
 1. the step's exogenous sell pressure (`SellPressure`, optional) into each risky asset's USDC pool;
 2. one trade per pool by an arbitrageur with finite capital (`Arbitrageur`) toward the reference
    (stablecoin pools toward $1), which it reaches only while its inventory lasts;
-3. the Chainlink-style publisher's updates (`ChainlinkPublisher`): it reads each risky asset's USDC
-   pool, the market, as of the block just mined, and writes the feed when the market has moved by
-   the deviation threshold since its last answer, or the heartbeat has passed.
+3. the Chainlink-style publisher's updates (`ChainlinkPublisher`): it writes a feed when the market,
+   each risky asset's USDC pool, has moved by the deviation threshold since its last answer, or the
+   heartbeat has passed. The market it sees is the pool as this block will leave it: the reference
+   where the pool's arbitrageur trades to it in this block, else the pool as the last block left it
+   (an arbitrageur out of capital, or a pool already at the reference). So the oracle reports what
+   the pool shows in the same block, as an aggregator reading the markets would, rather than one
+   block late, and a pool left below the reference by liquidations is what it reports.
 The keeper (a separate process, flash mode) liquidates after the updates and sells the seized
 collateral into the same pools, which moves them further from the reference; the arbitrageurs buy it
 back while their capital lasts, and a publisher reading a pool pushed down by liquidations writes an
@@ -69,13 +73,17 @@ class MarketConfig:
         reference with: liquidations selling more than this leave the pool below), USD
     @param sell_per_step_usd exogenous selling of each risky asset per step of the path, USD at the
         start price (none by default)
-    @param arb_min_gap_bps the smallest gap between pool and reference an arbitrageur trades on"""
+    @param arb_min_gap_bps the smallest gap between pool and reference an arbitrageur trades on
+    @param actor_tip_wei the priority fee the market's actors (arbitrageurs, sellers, the publisher) pay:
+        0 by default, so that a keeper's place in a block is decided by its bid, not by who reacted to
+        the last block first (the crash runs with a zero base fee)"""
 
     feed: FeedRule = field(default_factory=lambda: FeedRule(deviation_bps=50, heartbeat_seconds=3600))
     arb_risky_usd: float = 12_000_000.0
     arb_stable_usd: float = 2_000_000.0
     sell_per_step_usd: Mapping[str, float] = field(default_factory=dict)
     arb_min_gap_bps: int = 5
+    actor_tip_wei: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,8 @@ class StepRecord:
             "oracle_usd": {a: p / USD8 for a, p in self.oracle_usd8.items()},
             "arb_trades": [
                 {
-                    "pool": f"{t.order.asset}/{t.order.token_out if t.order.sell_risky else t.order.token_in}",
+                    "asset": t.order.asset,
+                    "token_in": t.order.token_in,
                     "sell_risky": t.order.sell_risky,
                     "amount_in": t.amount_in,
                     "amount_out": t.amount_out,
@@ -194,7 +203,7 @@ class CrashMarket:
             pool = UsdPool.of(deployment, asset, stable)
             risky = int(config.arb_risky_usd * USD8 / prices[asset] * 10**pool.risky_decimals)
             usd = int(config.arb_stable_usd * USD8 / prices[stable] * 10**pool.stable_decimals)
-            account = UnlockedAccount(w3, address)
+            account = UnlockedAccount(w3, address, priority_fee_wei=config.actor_tip_wei)
             arbitrageurs.append(
                 Arbitrageur.open(
                     account, uniswap.router, pool, risky, usd, min_gap_bps=config.arb_min_gap_bps
@@ -204,10 +213,14 @@ class CrashMarket:
         for asset, address in zip(config.sell_per_step_usd, actors[len(ARB_POOLS) :], strict=False):
             pool = UsdPool.of(deployment, asset, "USDC")
             per_step = int(config.sell_per_step_usd[asset] * USD8 / prices[asset] * 10**pool.risky_decimals)
-            account = UnlockedAccount(w3, address)
+            account = UnlockedAccount(w3, address, priority_fee_wei=config.actor_tip_wei)
             sellers[asset] = SellPressure.open(account, uniswap.router, pool, per_step * steps, per_step)
         publisher = ChainlinkPublisher.for_deployment(
-            UnlockedAccount(w3, oracle_owner), deployment, RISKY, "USDC", config.feed
+            UnlockedAccount(w3, oracle_owner, priority_fee_wei=config.actor_tip_wei),
+            deployment,
+            RISKY,
+            "USDC",
+            config.feed,
         )
         return cls(w3, deployment, arbitrageurs, sellers, publisher)
 
@@ -219,7 +232,13 @@ class CrashMarket:
         sells = [s.send_step() for s in self.sellers.values()] if selling else []
         targets = {**reference, "USDC": USD8, "DAI": USD8}
         arbs = [arb.send(targets[arb.pool.asset]) for arb in self.arbitrageurs]
-        updates = self.publisher.send(references=dict(reference))
+        markets = {
+            order.asset: order.target_usd8
+            for arb, order in zip(self.arbitrageurs, arbs, strict=True)
+            if arb.pool.stable == "USDC" and order.asset in RISKY and order.tx_hash is not None
+        }
+        risky = {a: p for a, p in reference.items() if a in RISKY}
+        updates = self.publisher.send(references=risky, markets=markets)
         return sells, arbs, updates
 
     def settle(

@@ -42,6 +42,7 @@ from scripts.market.engine import (
     Timeline,
     run_crash,
 )
+from scripts.market.measure import LiquidationRow, liquidation_rows, run_figures, trigger_blocks
 from scripts.market.paths import PricePath, make_path
 from scripts.population import Seeder, Sizing, seeding_web3
 
@@ -112,7 +113,9 @@ class ScenarioResult:
     first_block: int
     last_block: int
     observation: Observation
-    figures: dict[str, Any]
+    figures: dict[str, Any]  # the observer's timing figures (bench/observer.py `figures`)
+    rows: list[LiquidationRow]  # every liquidation measured against the market (measure.py)
+    run: dict[str, Any]  # the run's execution-quality figures (measure.run_figures)
     timeline: Timeline
     records: list[dict[str, Any]]
     mismatches: list[str]
@@ -242,6 +245,19 @@ def run_scenario(
         observer = Observer(node.url, deployment.path)
         observation = observer.observe(first, last, watch=[keeper_address])
         mismatches = [str(d) for d in records_mismatch(observation, out / "keeper.sqlite", keeper_address)]
+        addresses = {a.address: a for a in deployment.assets}
+        symbols = {a: info.symbol for a, info in addresses.items()}
+        decimals = {a: info.decimals for a, info in addresses.items()}
+        end_prices = {a: int(oracle.functions.getPrice(a).call(block_identifier=last)) for a in addresses}
+        weth = deployment.asset_by_symbol("WETH").address
+        triggers = trigger_blocks(observation)
+        trigger_prices = (
+            observer.prices({a for a, _ in triggers}, {b for _, b in triggers}) if triggers else {}
+        )
+        rows = liquidation_rows(
+            observation, timeline, symbols, decimals, trigger_prices, end_prices[weth] / 1e8
+        )
+        fund = observer.fund_value_usd(deployment.fee_receiver, list(range(first, last + 1)))
         return ScenarioResult(
             options=options,
             deployment=deployment,
@@ -250,10 +266,12 @@ def run_scenario(
             last_block=last,
             observation=observation,
             figures=figures(observation, keeper=keeper_address),
+            rows=rows,
+            run=run_figures(rows, observation, timeline, fund, end_prices, decimals),
             timeline=timeline,
             records=keeper_records(out / "keeper.sqlite"),
             mismatches=mismatches,
-            fund_usd=observer.fund_value_usd(deployment.fee_receiver, list(range(first, last + 1))),
+            fund_usd=fund,
             health_before=before,
             health_after=borrowers.health_factors(),
             path=path,

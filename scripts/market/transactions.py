@@ -29,11 +29,14 @@ class UnlockedAccount:
 
     @param w3 the node's connection
     @param address the account (checksummed on creation)
-    @param receipt_timeout_seconds how long `wait` waits for a receipt"""
+    @param receipt_timeout_seconds how long `wait` waits for a receipt
+    @param priority_fee_wei the tip it pays per gas (with a max fee of twice the base fee above it);
+        None leaves the fees to the node"""
 
     w3: Web3
     address: str
     receipt_timeout_seconds: float = 120.0
+    priority_fee_wei: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "address", Web3.to_checksum_address(self.address))
@@ -41,7 +44,12 @@ class UnlockedAccount:
     def send(self, fn: Any, gas: int) -> str:
         """Sends the contract call `fn` (a web3 ContractFunction with its arguments) now, without
         waiting for it to be mined; returns its hash as 0x-hex."""
-        return fn.transact({"from": self.address, "gas": gas}).to_0x_hex()
+        tx: dict[str, Any] = {"from": self.address, "gas": gas}
+        if self.priority_fee_wei is not None:
+            base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+            tx["maxPriorityFeePerGas"] = self.priority_fee_wei
+            tx["maxFeePerGas"] = 2 * base_fee + self.priority_fee_wei
+        return fn.transact(tx).to_0x_hex()
 
     def wait(self, tx_hash: str) -> TxReceipt:
         """The receipt of `tx_hash` once mined, reverted or not (`status` 0 for a revert)."""
