@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from eth_utils import to_checksum_address
 from web3 import Web3
 
+from keeper.calls import event
 from keeper.discovery import Discovery, PriceUpdate, ScanResult
 from keeper.errors import ConfigError
+from keeper.execution_records import detection_from_json, detection_key
+from keeper.rpc_batch import send_batch
 from keeper.store import Store, TxRecord
+from keeper.transactions import LIQUIDATE, Finished
 
 log = logging.getLogger(__name__)
+
+LIQUIDATION_CALL = event("LendingPool", "LiquidationCall")
 
 
 @dataclass(frozen=True)
@@ -111,18 +119,21 @@ class ChainFollower:
             log.info("index_from_deploy_block block=%d", self.deploy_block)
         return self.processed
 
-    def catch_up(self, head: int) -> bool:
-        """Indexes events from the checkpoint to `head` and persists the new checkpoint; whether
-        there was anything to index."""
+    def catch_up(self, head: int) -> ScanResult | None:
+        """Indexes events from the checkpoint to `head` and persists the new checkpoint; what the
+        missed blocks changed (None when there was nothing to index). Their price updates and the
+        liquidations others made in them are remembered as a new block's are."""
         if head <= self.processed:
-            return False
+            return None
         result = self.discovery.scan(self.processed + 1, head)
-        block_hash = self._hash_at(head) or ""
+        head_block = self.w3.eth.get_block(head)
+        block_hash = Web3.to_hex(head_block["hash"])
+        self._remember(result, self._now_ms(), int(head_block["timestamp"]))
         self.store.save_progress(
             head, block_hash, [(head, block_hash)], result.first_seen.items(), self.keep_blocks
         )
         self.processed = head
-        return True
+        return result
 
     # every block
 
@@ -147,15 +158,52 @@ class ChainFollower:
         scan = self.discovery.scan(first, head)
         if scan.undecodable:
             log.warning("logs_skipped count=%d", scan.undecodable)
-        for update in scan.prices:
-            self.prices_seen[update.asset] = PriceSeen(update, seen_ms, int(head_block["timestamp"]))
-        for event in scan.events:
-            if event.name == "LiquidationCall":
-                user = Web3.to_checksum_address(event.args["user"])
-                self.lost_to[user] = Web3.to_checksum_address(event.args["liquidator"])
+        self._remember(scan, seen_ms, int(head_block["timestamp"]))
         return BlockContext(
             head, Web3.to_hex(head_block["hash"]), first, seen_ms, scan, reorg, self.prices_seen, self.lost_to
         )
+
+    def _remember(self, scan: ScanResult, seen_ms: int, block_ts: int) -> None:
+        """Every asset's latest price update, and who liquidated whom, from a scan."""
+        for update in scan.prices:
+            self.prices_seen[update.asset] = PriceSeen(update, seen_ms, block_ts)
+        for pool_event in scan.events:
+            if pool_event.name == "LiquidationCall":
+                user = Web3.to_checksum_address(pool_event.args["user"])
+                self.lost_to[user] = Web3.to_checksum_address(pool_event.args["liquidator"])
+
+    # races lost
+
+    def winners(self, outcomes: Sequence[Finished], keeper: str | None) -> dict[str, str]:
+        """Who won the race for each account among `outcomes` whose liquidation emitted nothing
+        (reverted, or dropped): the latest other liquidator whose `LiquidationCall` of that account
+        the chain shows from the block the account was liquidatable since (the detection's trigger
+        block, else the block the transaction was sent at) to just before ours. Read from the chain
+        (one `eth_getLogs` each, in one batch), not from the blocks this process watched, so a race
+        lost while the keeper was down, or to a liquidation it saw before a restart, is classified
+        too. Where the node does not answer, the liquidations this process saw stand in."""
+        asks = [_WinnerQuestion.of(o, self.store, self.processed) for o in outcomes]
+        questions = [q for q in asks if q is not None]
+        if not questions:
+            return {}
+        pool = self.discovery.pool
+        try:
+            responses = send_batch(self.w3, [("eth_getLogs", [q.filter(pool)]) for q in questions])
+        except Exception as exc:
+            log.warning("winners_unread count=%d error=%s", len(questions), str(exc)[:160])
+            return {q.user: self.lost_to[q.user] for q in questions if q.user in self.lost_to}
+        mine = to_checksum_address(keeper) if keeper else None
+        found: dict[str, str] = {}
+        for question, response in zip(questions, responses, strict=True):
+            logs = response.get("result")
+            if logs is None:
+                if question.user in self.lost_to:
+                    found[question.user] = self.lost_to[question.user]
+                continue
+            winner = question.winner(logs, mine)
+            if winner is not None:
+                found[question.user] = winner
+        return found
 
     def at_checkpoint(self) -> BlockContext:
         """The last block processed as a context with nothing new in it (for one-off commands)."""
@@ -228,3 +276,54 @@ class ChainFollower:
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+
+@dataclass(frozen=True)
+class _WinnerQuestion:
+    """Who liquidated `user` from block `since` to just before our transaction (block `until`, at
+    `tx_index`; None: anywhere in `until`, for a transaction that left no receipt)."""
+
+    user: str
+    since: int
+    until: int
+    tx_index: int | None
+
+    @classmethod
+    def of(cls, outcome: Finished, store: Store, head: int) -> _WinnerQuestion | None:
+        record, receipt = outcome.record, outcome.receipt
+        if record.kind != LIQUIDATE or (receipt is not None and receipt["status"] == 1):
+            return None
+        user = to_checksum_address(record.intent.split(":")[1])
+        detection = detection_from_json(store.get_meta(detection_key(record.intent)))
+        since = record.sent_block
+        if detection is not None and detection.trigger_block is not None:
+            since = min(since, detection.trigger_block)
+        if receipt is None:
+            return cls(user, since, max(head, since), None)
+        return cls(user, since, int(receipt["blockNumber"]), int(receipt["transactionIndex"]))
+
+    def filter(self, pool: str) -> dict[str, Any]:
+        user_topic = "0x" + self.user[2:].lower().rjust(64, "0")
+        return {
+            "address": pool,
+            "fromBlock": hex(self.since),
+            "toBlock": hex(self.until),
+            "topics": ["0x" + LIQUIDATION_CALL.topic.hex(), None, None, user_topic],
+        }
+
+    def winner(self, logs: Sequence[Any], keeper: str | None) -> str | None:
+        found: tuple[tuple[int, int, int], str] | None = None
+        for entry in logs:
+            position = (_int(entry["blockNumber"]), _int(entry["transactionIndex"]), _int(entry["logIndex"]))
+            if self.tx_index is not None and position[:2] >= (self.until, self.tx_index):
+                continue
+            data = entry["data"]
+            raw = bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
+            liquidator = to_checksum_address(LIQUIDATION_CALL.decode_data(raw)["liquidator"])
+            if liquidator != keeper and (found is None or position > found[0]):
+                found = (position, liquidator)
+        return found[1] if found else None
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -145,7 +145,7 @@ class Keeper:
         deployment = self.ctx.deployment
         self.follower.resume(f"{deployment.chain_id}:{deployment.pool}")
         head = self.w3.eth.block_number
-        if self.follower.catch_up(head):
+        if self.follower.catch_up(head) is not None:
             self.metrics.last_block.set(head)
         self.model = PoolModel(self.reader.reserves(head), self.reader.liquidation_config(head))
         for account in self.reader.positions(self.store.accounts(), head):
@@ -154,7 +154,7 @@ class Keeper:
         if self.model.borrowers():
             self.candidates.rescore_all()
         if self.dispatcher.signing:
-            self._record(self.dispatcher.recover(head), self.follower.lost_to)
+            self._record(self.dispatcher.recover(head))
             assets = [a.address for a in deployment.assets]
             self.wallet.approve_pool(deployment.pool, assets, self.simulator, self.dispatcher, head)
         log.info(
@@ -200,7 +200,7 @@ class Keeper:
             self.candidates.await_funds(attempts.awaiting_funds)
             self.candidates.retry(attempts.timed_out)
         report.outcomes = self.dispatcher.poll(block.head)
-        self._record(report.outcomes, block.lost_to)
+        self._record(report.outcomes)
         self.settlement.settle(self.model.reserves.values(), block.head)
         self.follower.commit(block)
 
@@ -239,8 +239,11 @@ class Keeper:
         ranking = self.strategy.rank(self.model, users, self.caller, block.head, gas_cost_usd)
         return self.liquidator.send(self.model, ranking, sends, block, native)
 
-    def _record(self, outcomes: list[Finished], lost_to: Mapping[str, str]) -> None:
+    def _record(self, outcomes: list[Finished]) -> None:
+        """Records the liquidations among `outcomes`; the winner of each race lost comes from the
+        chain (`ChainFollower.winners`), whenever it was lost."""
         assert self.model is not None
+        lost_to = self.follower.winners(outcomes, self.ctx.address)
         self.recorder.record(outcomes, self.model, self.processed, lost_to, self._native_price_usd())
 
     def _block_done(self, report: BlockReport) -> None:
@@ -296,5 +299,5 @@ class Keeper:
     def wait_for(self, tx_hash: str, timeout: float = 120) -> dict:
         """Waits for a transaction's receipt, then records what the dispatcher reports."""
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)  # type: ignore[arg-type]
-        self._record(self.dispatcher.poll(self.w3.eth.block_number), self.follower.lost_to)
+        self._record(self.dispatcher.poll(self.w3.eth.block_number))
         return dict(receipt)
