@@ -15,8 +15,8 @@ from web3 import Web3
 
 from keeper.calls import event
 from keeper.discovery import Discovery, PriceUpdate, ScanResult
-from keeper.errors import ConfigError
 from keeper.execution_records import detection_from_json, detection_key
+from keeper.identity import ChainIdentity, refusal
 from keeper.rpc_batch import send_batch
 from keeper.store import Store, TxRecord
 from keeper.transactions import LIQUIDATE, Finished
@@ -92,18 +92,14 @@ class ChainFollower:
 
     # start-up
 
-    def resume(self, identity: str) -> int:
-        """Checks the database belongs to deployment `identity`, then resumes from the checkpoint
-        (rolled back if the chain reorganised while the keeper was away) or from the deploy block.
-        Returns the last block processed."""
-        stored = self.store.get_meta("deployment")
-        if stored is None:
-            self.store.set_meta("deployment", identity)
-        elif stored != identity:
-            raise ConfigError(
-                f"database {self.store.path} belongs to deployment {stored}, not {identity}: "
-                "use another DB_PATH"
-            )
+    def resume(self, identity: ChainIdentity) -> int:
+        """Checks the database belongs to this chain and deployment (`ForeignDatabase` otherwise)
+        and records them, then resumes from the checkpoint (rolled back if the chain reorganised
+        while the keeper was away) or from the deploy block. Returns the last block processed."""
+        reason = identity.foreign(self.store, self._hash_at)
+        if reason is not None:
+            raise refusal(self.store.path, reason)
+        identity.record(self.store)
         checkpoint = self.store.checkpoint()
         if checkpoint is not None:
             number, block_hash = checkpoint

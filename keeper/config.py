@@ -56,6 +56,9 @@ class Settings:
     native_price_usd: Decimal | None = None
     min_eth_balance: Decimal = Decimal("0.05")
     gas_limit_liquidation: int = 600_000
+    reset_db: bool = (
+        False  # move a database of another chain aside instead of refusing it (keeper/identity.py)
+    )
 
     @property
     def rpc_urls(self) -> list[str]:
@@ -208,7 +211,7 @@ def load_settings(
             kwargs[name] = _int(name.upper(), raw[name], minimum)
     if "poll_interval" in raw:
         kwargs["poll_interval"] = _float("POLL_INTERVAL", raw["poll_interval"])
-    for name in ("dry_run", "clear_dust_and_deficits", "settle_deficits"):
+    for name in ("dry_run", "clear_dust_and_deficits", "settle_deficits", "reset_db"):
         if name in raw:
             kwargs[name] = bool(raw[name])
     return Settings(**kwargs)

@@ -21,6 +21,7 @@ from keeper.chain import ChainContext
 from keeper.config import Settings
 from keeper.discovery import Discovery
 from keeper.dispatch import Dispatcher
+from keeper.identity import ChainIdentity
 from keeper.lifecycle import Lifecycle
 from keeper.liquidation import Attempts, Liquidator
 from keeper.maths import WAD
@@ -143,7 +144,7 @@ class Keeper:
         then re-scores every borrower at once, new block or not: the downtime's price moves were
         indexed, not seen as updates."""
         deployment = self.ctx.deployment
-        self.follower.resume(f"{deployment.chain_id}:{deployment.pool}")
+        self.follower.resume(ChainIdentity.of(self.w3, deployment))
         head = self.w3.eth.block_number
         if self.follower.catch_up(head) is not None:
             self.metrics.last_block.set(head)
