@@ -27,10 +27,21 @@ LIQUIDATION_CALL = event("LendingPool", "LiquidationCall")
 
 
 @dataclass(frozen=True)
-class PriceSeen:
-    """A price update, with when the keeper saw its block (wall clock, ms) and the block's time (s)."""
+class Crossing:
+    """A block where an account became liquidatable without a price update of its assets in it
+    (interest, a pool event, or a block before those the keeper read): the block alone."""
 
-    update: PriceUpdate
+    block: int
+    asset: str | None = None
+    price: int | None = None
+
+
+@dataclass(frozen=True)
+class PriceSeen:
+    """A price update (or a `Crossing`), with when the keeper saw its block (wall clock, ms) and the
+    block's time (s)."""
+
+    update: PriceUpdate | Crossing
     seen_ms: int
     block_ts: int
 
@@ -60,11 +71,18 @@ class BlockContext:
     #: Every asset's latest price update seen so far, and who liquidated whom (LiquidationCall).
     prices_seen: Mapping[str, PriceSeen] = field(default_factory=dict)
     lost_to: Mapping[str, str] = field(default_factory=dict)
+    timestamp: int = 0  # the head's block time (s); 0 where not read
+    #: The block each liquidatable account has been liquidatable since, as the candidates stage
+    #: found it (keeper/candidates.py), with the price update in it that made it so.
+    first_liquidatable: Mapping[str, PriceSeen] = field(default_factory=dict)
 
-    def trigger(self, assets: Iterable[str]) -> PriceSeen | None:
-        """The latest price update among `assets` (the reserves an account holds)."""
+    def trigger(self, assets: Iterable[str], user: str | None = None) -> PriceSeen | None:
+        """When `user` became liquidatable (its first liquidatable block), else the latest price
+        update among `assets` (the reserves an account holds)."""
+        if user is not None and user in self.first_liquidatable:
+            return self.first_liquidatable[user]
         seen = [self.prices_seen[a] for a in assets if a in self.prices_seen]
-        return max(seen, key=lambda p: (p.update.block, p.update.log_index)) if seen else None
+        return max(seen, key=lambda p: (p.update.block, _log_index(p))) if seen else None
 
 
 class ChainFollower:
@@ -156,7 +174,15 @@ class ChainFollower:
             log.warning("logs_skipped count=%d", scan.undecodable)
         self._remember(scan, seen_ms, int(head_block["timestamp"]))
         return BlockContext(
-            head, Web3.to_hex(head_block["hash"]), first, seen_ms, scan, reorg, self.prices_seen, self.lost_to
+            head,
+            Web3.to_hex(head_block["hash"]),
+            first,
+            seen_ms,
+            scan,
+            reorg,
+            self.prices_seen,
+            self.lost_to,
+            int(head_block["timestamp"]),
         )
 
     def _remember(self, scan: ScanResult, seen_ms: int, block_ts: int) -> None:
@@ -212,13 +238,15 @@ class ChainFollower:
             None,
             self.prices_seen,
             self.lost_to,
+            self._block_at(self.processed)[1],
         )
 
     def again(self) -> BlockContext:
         """The last block processed once more, with nothing new in it (`first` past `head`: no block
         counted twice), for a step that acts on what the model already holds without waiting for
         the next block (after a restart)."""
-        block_hash = self.store.block_hash(self.processed) or self._hash_at(self.processed) or ""
+        read_hash, timestamp = self._block_at(self.processed)
+        block_hash = self.store.block_hash(self.processed) or read_hash
         return BlockContext(
             self.processed,
             block_hash,
@@ -228,6 +256,7 @@ class ChainFollower:
             None,
             self.prices_seen,
             self.lost_to,
+            timestamp,
         )
 
     def commit(self, block: BlockContext) -> None:
@@ -255,6 +284,14 @@ class ChainFollower:
         self.processed = ancestor
         replayed = self.discovery.scan(ancestor + 1, head) if head > ancestor else ScanResult()
         return Reorg(ancestor, depth, reopened, known, replayed.touched)
+
+    def _block_at(self, number: int) -> tuple[str, int]:
+        """A block's hash and time ("" and 0 where the node does not answer)."""
+        try:
+            block = self.w3.eth.get_block(number)
+        except Exception:
+            return "", 0
+        return Web3.to_hex(block["hash"]), int(block["timestamp"])
 
     def _hash_at(self, number: int) -> str | None:
         try:
@@ -319,6 +356,10 @@ class _WinnerQuestion:
             if liquidator != keeper and (found is None or position > found[0]):
                 found = (position, liquidator)
         return found[1] if found else None
+
+
+def _log_index(seen: PriceSeen) -> int:
+    return seen.update.log_index if isinstance(seen.update, PriceUpdate) else -1
 
 
 def _int(value: Any) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from web3 import Web3
@@ -144,16 +144,17 @@ class Keeper:
         then re-scores every borrower at once, new block or not: the downtime's price moves were
         indexed, not seen as updates."""
         deployment = self.ctx.deployment
-        self.follower.resume(ChainIdentity.of(self.w3, deployment))
+        resumed = self.follower.resume(ChainIdentity.of(self.w3, deployment))
         head = self.w3.eth.block_number
-        if self.follower.catch_up(head) is not None:
+        downtime = self.follower.catch_up(head)
+        if downtime is not None:
             self.metrics.last_block.set(head)
         self.model = PoolModel(self.reader.reserves(head), self.reader.liquidation_config(head))
         for account in self.reader.positions(self.store.accounts(), head):
             self.model.set_account(account)
         self.metrics.accounts.set(len(self.model.accounts))
         if self.model.borrowers():
-            self.candidates.rescore_all()
+            self.candidates.rescore_all(resumed + 1, downtime)
         if self.dispatcher.signing:
             self._record(self.dispatcher.recover(head))
             assets = [a.address for a in deployment.assets]
@@ -192,6 +193,7 @@ class Keeper:
 
         self._apply(block)
         selection = self.candidates.select(self.model, block)
+        block = replace(block, first_liquidatable=self.candidates.since)
         if selection.sweep:
             self.wallet.native_balance()
         report = BlockReport(head=block.head, rpc_calls=0, candidates=selection.users, reorg_depth=depth)
@@ -225,6 +227,7 @@ class Keeper:
         held and re-reads every other."""
         assert self.model is not None
         self.dispatcher.reopen(reorg.reopened, head)
+        self.candidates.rolled_back(reorg.ancestor)
         for address in list(self.model.accounts):
             if address not in reorg.known:
                 self.model.forget(address)
@@ -294,8 +297,12 @@ class Keeper:
         return ranking.decisions
 
     def liquidate(self, users: Sequence[str]) -> Attempts:
-        """Ranks and sends the liquidations of `users` now, as a step would."""
-        return self._liquidate(users, self.follower.at_checkpoint())
+        """Ranks and sends the liquidations of `users` now, as a step would (since when they have
+        been liquidatable located first)."""
+        assert self.model is not None
+        block = self.follower.at_checkpoint()
+        self.candidates.track(self.model, users, block)
+        return self._liquidate(users, replace(block, first_liquidatable=self.candidates.since))
 
     def wait_for(self, tx_hash: str, timeout: float = 120) -> dict:
         """Waits for a transaction's receipt, then records what the dispatcher reports."""
