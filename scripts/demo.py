@@ -9,8 +9,10 @@
    rebounds.
 5. Wait until nothing is liquidatable and every deficit is settled; stop the keeper (SIGTERM).
 6. Read the crash back with the independent observer (bench/observer.py): the liquidation figures
-   of the chain, next to what the keeper's own records say, and every disagreement between them.
-7. Write the report directory (records, JSON summary, PNG charts) and print the summary.
+   of the chain, next to what the keeper's own records say, and every disagreement between them
+   (inclusion block, amounts, outcome, winner, and the delay from the first liquidatable block).
+7. Write the report directory (records, JSON summary, PNG charts) and print the summary. Exit 1,
+   with one line, when the keeper's records disagree with the chain.
 
 Run: `python scripts/demo.py [--borrowers 300] [--seed 7] [--out reports/demo]`.
 """
@@ -35,7 +37,7 @@ if str(ROOT) not in sys.path:
 from web3 import Web3  # noqa: E402
 
 from bench.observer import Observer, figures  # noqa: E402
-from bench.records_check import records_mismatch  # noqa: E402
+from bench.records_check import delay_mismatch, records_mismatch  # noqa: E402
 from keeper.deployment import Deployment  # noqa: E402
 from keeper.report import hf_distribution_chart, price_path_chart, summarize, write_records_report  # noqa: E402
 from keeper.store import Store  # noqa: E402
@@ -153,26 +155,61 @@ def wait_for_block(w3: Web3, after: int, timeout: float = 30) -> int:
     raise RuntimeError("the node stopped producing blocks")
 
 
+@dataclass(frozen=True)
+class DemoOptions:
+    borrowers: int = 300
+    seed: int = 7
+    block_time: int = 2  # seconds per block during the crash
+    out: Path = ROOT / "reports" / "demo"
+    settle_timeout: float = 120  # seconds to wait, after the crash, for nothing left to do
+
+
 def run(args: argparse.Namespace) -> int:
-    out: Path = args.out
+    """The demo as `make demo` runs it: the crash, the summary printed, and exit 1 with one line when
+    the keeper's records disagree with the chain."""
+    summary = crash_demo(DemoOptions(args.borrowers, args.seed, args.block_time, args.out))
+    print(render_summary(summary))
+    return verdict(summary, args.out)
+
+
+def verdict(summary: dict[str, Any], out: Path) -> int:
+    """0 when the keeper's records agree with the chain (the independent observer); else 1, with one
+    line saying where the disagreements are listed."""
+    observed = summary["observer"]
+    disagreeing = observed["records_mismatch"] + observed["delay_mismatch"]
+    if not disagreeing:
+        return 0
+    log.error(
+        "the keeper's records disagree with the chain: %d field(s) of its liquidations, %d delay(s); "
+        "see observer.records_mismatch_examples in %s",
+        observed["records_mismatch"],
+        observed["delay_mismatch"],
+        out / "summary.json",
+    )
+    return 1
+
+
+def crash_demo(opts: DemoOptions) -> dict[str, Any]:
+    """Steps 1 to 7 of the module docstring; the summary (also written to `out/summary.json`)."""
+    out: Path = opts.out
     out.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(args.seed)
+    rng = random.Random(opts.seed)
     started = time.time()
-    node = AnvilNode(accounts=FIRST_BORROWER + args.borrowers, extra=["--block-base-fee-per-gas", "0"])
+    node = AnvilNode(accounts=FIRST_BORROWER + opts.borrowers, extra=["--block-base-fee-per-gas", "0"])
     keeper: KeeperProcess | None = None
     try:
         node.start()
         w3 = node.web3()
-        log.info("anvil on %s (%d accounts)", node.url, FIRST_BORROWER + args.borrowers)
+        log.info("anvil on %s (%d accounts)", node.url, FIRST_BORROWER + opts.borrowers)
         sender = Sender(w3, address=w3.eth.accounts[0])
         deployment = deploy(w3, sender, default_plan(), network="demo").write(out / "deployments")
         path = deployment.path
         chain = Chain(w3, node.url, deployment)
         prices = {s: chain.feeds[s].functions.latestAnswer().call() / 1e8 for s in chain.feeds}
         log.info(
-            "deployed pool %s; seeding %d borrowers (seed %d)", deployment.pool, args.borrowers, args.seed
+            "deployed pool %s; seeding %d borrowers (seed %d)", deployment.pool, opts.borrowers, opts.seed
         )
-        plans = plan_borrowers(rng, args.borrowers)
+        plans = plan_borrowers(rng, opts.borrowers)
         users = seed(chain, plans, prices)
         before = chain.health_factors(users)
         log.info(
@@ -184,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
         w3.provider.make_request("evm_setAutomine", [False])
-        answer = w3.provider.make_request("evm_setIntervalMining", [args.block_time])
+        answer = w3.provider.make_request("evm_setIntervalMining", [opts.block_time])
         if answer.get("error"):
             raise RuntimeError(f"anvil refused interval mining: {answer['error']}")
         keeper = KeeperProcess(
@@ -198,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
         log.info(
             "keeper running (metrics on 127.0.0.1:%d); crash begins, %g s blocks",
             keeper.metrics_port,
-            args.block_time,
+            opts.block_time,
         )
 
         owner = w3.eth.accounts[0]
@@ -220,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
             )
 
         quiet = 0
-        deadline = time.time() + 120
+        deadline = time.time() + opts.settle_timeout
         while quiet < 3 and time.time() < deadline:
             if not keeper.running():
                 raise RuntimeError(f"the keeper stopped; see {out / 'keeper.log'}")
@@ -256,20 +293,19 @@ def run(args: argparse.Namespace) -> int:
         summary.update(
             {
                 "borrowers": len(users),
-                "seed": args.seed,
+                "seed": opts.seed,
                 "liquidatable_at_end": sum(1 for hf in after.values() if hf < WAD),
                 "deficits_settled_usd": settled,
                 "blocks": len(price_path),
-                "block_time_seconds": args.block_time,
+                "block_time_seconds": opts.block_time,
                 "wall_seconds": round(time.time() - started, 1),
             }
         )
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         (out / "price_path.json").write_text(json.dumps(price_path, indent=2) + "\n")
         log.info("report in %s (records.json, summary.json, table.txt, *.png)", out)
-        print(render_summary(summary))
         del text
-        return 0
+        return summary
     finally:
         if keeper is not None:
             keeper.stop(timeout=10)
@@ -282,10 +318,12 @@ def observe(url: str, deployment: Path, first: int, last: int, keeper: str, out:
     obs = Observer(url, deployment).observe(first, last, watch=[keeper])
     result = figures(obs, keeper=keeper)
     mismatches = [str(d) for d in records_mismatch(obs, out / "keeper.sqlite", keeper)]
-    for line in mismatches[:10]:
+    delays = [str(d) for d in delay_mismatch(obs, out / "keeper.sqlite", keeper)]
+    for line in (mismatches + delays)[:10]:
         log.warning("keeper record disagrees with the chain: %s", line)
     result["records_mismatch"] = len(mismatches)
-    result["records_mismatch_examples"] = mismatches[:20]
+    result["delay_mismatch"] = len(delays)
+    result["records_mismatch_examples"] = (mismatches + delays)[:20]
     result["liquidations"] = len(obs.liquidations)
     result["debt_repaid_usd"] = round(sum(liq.debt_repaid_usd for liq in obs.liquidations), 2)
     result["collateral_seized_usd"] = round(sum(liq.collateral_seized_usd for liq in obs.liquidations), 2)
@@ -334,7 +372,7 @@ def render_summary(s: dict[str, Any]) -> str:
         ("  delay blocks p50 / p95", f"{fmt(o['latency_blocks_p50'])} / {fmt(o['latency_blocks_p95'])}"),
         ("  still liquidatable at the end", str(o["still_liquidatable"])),
         ("  assets with unsettled deficit", str(o["deficits_unsettled"])),
-        ("  keeper records disagreeing", str(o["records_mismatch"])),
+        ("  keeper records disagreeing", f"{o['records_mismatch']} (delays: {o['delay_mismatch']})"),
         ("keeper's own records:", ""),
         ("  accounts liquidated", f"{s['accounts_liquidated']} ({s['liquidations']} liquidations)"),
         ("  sent but reverted / lost", f"{s['reverted']} / {s['lost_to_competitors']}"),
