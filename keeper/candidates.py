@@ -290,8 +290,14 @@ class Candidates:
             updates = [p for p in prices if p.block == first and p.asset in held]
             update = max(updates, key=lambda p: p.log_index) if updates else Crossing(first)
             self.since[user] = PriceSeen(update, block.seen_ms, times.get(first, block.timestamp))
-            if first != block.head:
-                log.info("liquidatable_since user=%s block=%d head=%d", user, first, block.head)
+        earlier = [b for b in firsts.values() if b != block.head]
+        if earlier:
+            log.info(
+                "liquidatable_since_located accounts=%d oldest_block=%d head=%d",
+                len(earlier),
+                min(earlier),
+                block.head,
+            )
 
     def _timestamps(self, blocks: set[int]) -> dict[int, int]:
         """Block number -> block time (s), in one batch (the head's time stands in where a block is
