@@ -4,7 +4,8 @@ Reads the keeper's SQLite database directly (table `liquidations`, one JSON `rec
 `tx_hash`, as `keeper/store.py` writes it) without importing the keeper. For every liquidation
 transaction the keeper made (its transactions to the pool on chain, and every record it kept) it
 compares the inclusion block, the amounts (debt repaid, collateral seized), the outcome
-(liquidated / reverted / lost) and the winner of a lost race.
+(liquidated / reverted / lost) and the winner of a lost race; `delay_mismatch` compares the delay of
+each liquidation with the observer's (inclusion block minus the episode's first liquidatable block).
 """
 
 from __future__ import annotations
@@ -124,6 +125,27 @@ def records_mismatch(obs: Observation, db_path: Path, keeper: str) -> list[Disag
     for tx_hash, record in records.items():
         if tx_hash not in sent and obs.from_block <= (record.get("inclusion_block") or -1) <= last:
             out.append(Disagreement(tx_hash, "transaction", record.get("outcome"), None))
+    return out
+
+
+def delay_mismatch(obs: Observation, db_path: Path, keeper: str) -> list[Disagreement]:
+    """Every liquidation the keeper made (up to its checkpoint) whose record's `delay_blocks` is not
+    the chain's: its inclusion block minus the first liquidatable block of the episode it belongs to.
+    An episode open when the observation starts is left out (it may have started before)."""
+    me = Web3.to_checksum_address(keeper)
+    records = {r["tx_hash"].lower(): r for r in keeper_records(db_path)}
+    last = min(obs.to_block, keeper_checkpoint(db_path) or obs.to_block)
+    out: list[Disagreement] = []
+    for episode in obs.episodes:
+        if episode.start_block <= obs.from_block:
+            continue
+        for liq in episode.liquidations:
+            record = records.get(liq.tx_hash.lower())
+            if liq.sender != me or liq.block > last or record is None:
+                continue  # records_mismatch reports a missing record
+            truth = liq.block - episode.start_block
+            if record.get("delay_blocks") != truth:
+                out.append(Disagreement(liq.tx_hash, "delay_blocks", record.get("delay_blocks"), truth))
     return out
 
 

@@ -25,8 +25,10 @@ from bench.crash_run import CrashOptions, run_crash
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Two endpoints in RPC_URL (the keeper fails over between them), each slow and faulty on its own rhythm,
-#: as tests/keeper/test_rpc_failover.py drives them. Behind one such endpoint alone the keeper stops at
-#: start-up on the first HTTP 429 of a batch (keeper/rpc_batch.py), so there is nothing to measure.
+#: as tests/keeper/test_rpc_failover.py drives them. One such endpoint alone would do too: since commit
+#: 18261fa a single HTTP endpoint's 429s and 5xx are asked again after a pause (keeper/providers.py,
+#: tests/keeper/test_rpc_failover.py::test_one_rate_limited_endpoint_is_retried_not_fatal); two also
+#: measure the failover between them, as an operator with two providers runs it.
 SLOW_RPC_FAULTS = (
     {"latency_s": 0.15, "rate_limit_every": 5, "reset_every": 7},
     {"latency_s": 0.15, "error_every": 4},

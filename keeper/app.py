@@ -14,6 +14,7 @@ from keeper.config import Settings
 from keeper.contracts import erc20, flash_liquidator
 from keeper.deployment import load_deployment
 from keeper.errors import ConfigError
+from keeper.identity import ChainIdentity, ForeignDatabase, check_read_only, open_checked
 from keeper.maths import WAD
 from keeper.metrics import Metrics, MetricsServer
 from keeper.report import bonus_percent
@@ -46,10 +47,7 @@ class App:
         # `status` and `withdraw-profit` look at the FlashLiquidator whatever the liquidation mode.
         mode = "auto" if command in ("status", "withdraw-profit") else settings.mode
         ctx = validate(w3, deployment, account, require_funds=sending, mode=mode)
-        if command == "status" and not settings.db_path.is_file():
-            raise ConfigError(f"database {settings.db_path} not found: run the keeper first or check DB_PATH")
-        in_memory = command == "scan" and not settings.db_path.is_file()
-        store = Store(Path(":memory:") if in_memory else settings.db_path)
+        store = cls._store(settings, command, ChainIdentity.of(w3, deployment), w3)
         metrics = Metrics()
         keeper = Keeper(ctx, settings, store, metrics)
         app = cls(settings=settings, keeper=keeper, store=store, metrics=metrics)
@@ -65,6 +63,26 @@ class App:
                 ) from None
             app.server.start()
         return app
+
+    @staticmethod
+    def _store(settings: Settings, command: str, identity: ChainIdentity, w3: Web3) -> Store:
+        """DB_PATH once it is known to be this chain's. `status` opens it read-only and never creates
+        or resets it; `scan` indexes in memory when it does not exist; a database of another chain
+        is refused, or moved aside with `--reset-db`."""
+        path = settings.db_path
+        if command == "status":
+            if not path.is_file():
+                raise ConfigError(f"database {path} not found: run the keeper first or check DB_PATH")
+            store = Store(path, read_only=True)
+            try:
+                check_read_only(store, identity, w3)
+            except ForeignDatabase:
+                store.close()
+                raise
+            return store
+        if command == "scan" and not path.is_file():
+            return Store(Path(":memory:"))
+        return open_checked(path, identity, w3, reset=settings.reset_db)
 
     def close(self) -> None:
         if self.server is not None:

@@ -26,7 +26,8 @@ Settings come from flags, then environment variables, then a .env file:
   MIN_PROFIT_USD, BID_SHARE, MAX_GAS_GWEI, METRICS_PORT, CONFIRMATIONS, NATIVE_PRICE_USD, MIN_ETH_BALANCE.
 KEEPER_ADDRESS (or --address) is a safety check: start-up fails unless the key belongs to it.
 `status` and `report` never create a database: a DB_PATH that does not exist is an error; `scan`
-indexes in memory when it does not exist.
+indexes in memory when it does not exist. A database records its chain: one from another chain (a
+restarted devnet deployed again) is refused unless `--reset-db` moves it aside.
 """
 
 
@@ -121,6 +122,17 @@ def _trading(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _reset_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reset-db",
+        action="store_true",
+        default=None,
+        help="when DB_PATH belongs to another chain or deployment (e.g. a restarted devnet), move it aside "
+        "to DB_PATH.bak-<UTC time> and start a new one instead of refusing to start; a database of this "
+        "chain is kept",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="liqkeeper",
@@ -137,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(run)
     _trading(run)
+    _reset_db(run)
     run.add_argument("--metrics-port", help="serve /metrics and /health on 127.0.0.1:PORT (env METRICS_PORT)")
     run.add_argument("--poll-interval", help="seconds between head polls (default 0.2)")
     run.add_argument(
@@ -165,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(scan)
     _trading(scan)
+    _reset_db(scan)
     scan.add_argument("--once", action="store_true", help="scan the head block once and exit (the only mode)")
 
     liq = sub.add_parser(
@@ -174,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(liq)
     _trading(liq)
+    _reset_db(liq)
     liq.add_argument("--user", required=True, help="the account to liquidate")
     liq.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     liq.add_argument(

@@ -61,6 +61,9 @@ class Settings:
     gas_limit_liquidation: int = 600_000
     mode: str = "inventory"  # inventory | flash | auto (keeper/flash.py)
     max_slippage_bps: int = 50  # a flash liquidation reverts when it would keep less than its quote by more
+    reset_db: bool = (
+        False  # move a database of another chain aside instead of refusing it (keeper/identity.py)
+    )
 
     @property
     def rpc_urls(self) -> list[str]:
@@ -225,7 +228,7 @@ def load_settings(
         kwargs["max_slippage_bps"] = slippage
     if "poll_interval" in raw:
         kwargs["poll_interval"] = _float("POLL_INTERVAL", raw["poll_interval"])
-    for name in ("dry_run", "clear_dust_and_deficits", "settle_deficits"):
+    for name in ("dry_run", "clear_dust_and_deficits", "settle_deficits", "reset_db"):
         if name in raw:
             kwargs[name] = bool(raw[name])
     return Settings(**kwargs)

@@ -101,8 +101,12 @@ class Lifecycle:
         head = getattr(report, "head", None)
         if not self.progress_every or self.describe is None or head is None:
             return
-        if self._progress_head is None or head - self._progress_head >= self.progress_every or (
-            head < self._progress_head  # a reorg rolled the head back
+        if (
+            self._progress_head is None
+            or head - self._progress_head >= self.progress_every
+            or (
+                head < self._progress_head  # a reorg rolled the head back
+            )
         ):
             self._progress_head = head
             log.info("progress %s", self.describe(report))

@@ -193,7 +193,9 @@ class Liquidator:
             account = model.accounts[opp.user]
             held = (r.asset for i, r in model.reserves.items() if i in account.reserve_ids())
             route = opp.flash.route.describe(symbols) if opp.flash else None
-            memo = DetectionMemo(opp.intent, decision, block.trigger(held), block.head, block.seen_ms, route)
+            memo = DetectionMemo(
+                opp.intent, decision, block.trigger(held, opp.user), block.head, block.seen_ms, route
+            )
             intents.append(Intent(LIQUIDATE, opp.intent, call, gas, _revenue_wei(opp, native_usd), memo))
             memos.append(memo)
         for memo, outcome in zip(memos, sends.dispatch(intents), strict=True):

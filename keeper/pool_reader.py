@@ -13,7 +13,7 @@ from keeper.calls import Function, by_name, function
 from keeper.contracts import Contracts
 from keeper.deployment import Deployment
 from keeper.model import Account, LiquidationConfig, Reserve
-from keeper.rpc_batch import RpcCounter, call_many
+from keeper.rpc_batch import RpcCounter, call_each, call_many
 
 LENS_BATCH = 500
 RESERVE_DATA = function("LendingPool", "getReserveData")
@@ -109,6 +109,31 @@ class PoolReader:
                     )
                 )
         return accounts
+
+    def health_factors_at(self, queries: Sequence[tuple[int, Sequence[str]]]) -> list[dict[str, int] | None]:
+        """Health factors of several (block, accounts) pairs, at most 500 accounts per call, every
+        call in one JSON-RPC batch; None for a pair the node could not answer (e.g. a block whose
+        state it no longer keeps)."""
+        lens = self.contracts.lens.address
+        calls, owners = [], []
+        for index, (block, users) in enumerate(queries):
+            for start in range(0, len(users), LENS_BATCH):
+                chunk = list(users[start : start + LENS_BATCH])
+                calls.append((GET_HEALTH_FACTORS.call(lens, chunk), block))
+                owners.append((index, chunk))
+        if not calls:
+            return [{} for _ in queries]
+        self.rpc.add()
+        out: list[dict[str, int] | None] = [{} for _ in queries]
+        for (index, chunk), result in zip(owners, call_each(self.w3, calls, None), strict=True):
+            answered = out[index]
+            if answered is None:
+                continue
+            if not result.ok:
+                out[index] = None
+                continue
+            answered.update(zip(chunk, result.value[0], strict=True))
+        return out
 
     def health_factors(self, users: Sequence[str], block: BlockIdentifier = "latest") -> dict[str, int]:
         """Health factors from the chain (the lens), at most 500 accounts per call."""

@@ -148,11 +148,18 @@ def call_many(
     w3: Web3, calls: Sequence[ContractFunction | RawCall], caller: str | None, block: BlockIdentifier
 ) -> list[CallResult]:
     """Runs every call at `block` in one batch request; results in order."""
+    return call_each(w3, [(call, block) for call in calls], caller)
+
+
+def call_each(
+    w3: Web3, calls: Sequence[tuple[ContractFunction | RawCall, BlockIdentifier]], caller: str | None
+) -> list[CallResult]:
+    """Runs every call at its own block in one batch request; results in order."""
     if not calls:
         return []
-    raws = [raw_call(c) for c in calls]
+    raws = [raw_call(c) for c, _ in calls]
     payload = []
-    for call in raws:
+    for call, (_, block) in zip(raws, calls, strict=True):
         tx: dict[str, Any] = {"to": call.to, "data": call.data}
         if caller:
             tx["from"] = caller

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from web3 import Web3
@@ -22,6 +22,7 @@ from keeper.config import Settings
 from keeper.discovery import Discovery
 from keeper.dispatch import Dispatcher
 from keeper.flash import FLASH, Quoter, Routes
+from keeper.identity import ChainIdentity
 from keeper.lifecycle import Lifecycle
 from keeper.liquidation import Attempts, Liquidator
 from keeper.maths import WAD
@@ -152,18 +153,19 @@ class Keeper:
         then re-scores every borrower at once, new block or not: the downtime's price moves were
         indexed, not seen as updates."""
         deployment = self.ctx.deployment
-        self.follower.resume(f"{deployment.chain_id}:{deployment.pool}")
+        resumed = self.follower.resume(ChainIdentity.of(self.w3, deployment))
         head = self.w3.eth.block_number
-        if self.follower.catch_up(head):
+        downtime = self.follower.catch_up(head)
+        if downtime is not None:
             self.metrics.last_block.set(head)
         self.model = PoolModel(self.reader.reserves(head), self.reader.liquidation_config(head))
         for account in self.reader.positions(self.store.accounts(), head):
             self.model.set_account(account)
         self.metrics.accounts.set(len(self.model.accounts))
         if self.model.borrowers():
-            self.candidates.rescore_all()
+            self.candidates.rescore_all(resumed + 1, downtime)
         if self.dispatcher.signing:
-            self._record(self.dispatcher.recover(head), self.follower.lost_to)
+            self._record(self.dispatcher.recover(head))
             if self.strategy.mode != FLASH:  # flash liquidations bring their own debt tokens
                 assets = [a.address for a in deployment.assets]
                 self.wallet.approve_pool(deployment.pool, assets, self.simulator, self.dispatcher, head)
@@ -202,6 +204,7 @@ class Keeper:
 
         self._apply(block)
         selection = self.candidates.select(self.model, block)
+        block = replace(block, first_liquidatable=self.candidates.since)
         if selection.sweep:
             self.wallet.native_balance()
         report = BlockReport(head=block.head, rpc_calls=0, candidates=selection.users, reorg_depth=depth)
@@ -211,7 +214,7 @@ class Keeper:
             self.candidates.await_funds(attempts.awaiting_funds)
             self.candidates.retry(attempts.timed_out)
         report.outcomes = self.dispatcher.poll(block.head)
-        self._record(report.outcomes, block.lost_to)
+        self._record(report.outcomes)
         self.settlement.settle(self.model.reserves.values(), block.head)
         self.follower.commit(block)
 
@@ -235,6 +238,7 @@ class Keeper:
         held and re-reads every other."""
         assert self.model is not None
         self.dispatcher.reopen(reorg.reopened, head)
+        self.candidates.rolled_back(reorg.ancestor)
         for address in list(self.model.accounts):
             if address not in reorg.known:
                 self.model.forget(address)
@@ -253,8 +257,11 @@ class Keeper:
         )
         return self.liquidator.send(self.model, ranking, sends, block, native, funds)
 
-    def _record(self, outcomes: list[Finished], lost_to: Mapping[str, str]) -> None:
+    def _record(self, outcomes: list[Finished]) -> None:
+        """Records the liquidations among `outcomes`; the winner of each race lost comes from the
+        chain (`ChainFollower.winners`), whenever it was lost."""
         assert self.model is not None
+        lost_to = self.follower.winners(outcomes, (self.ctx.address, self.ctx.flash_liquidator))
         self.recorder.record(outcomes, self.model, self.processed, lost_to, self._native_price_usd())
 
     def _block_done(self, report: BlockReport) -> None:
@@ -304,11 +311,15 @@ class Keeper:
         return ranking.decisions
 
     def liquidate(self, users: Sequence[str]) -> Attempts:
-        """Ranks and sends the liquidations of `users` now, as a step would."""
-        return self._liquidate(users, self.follower.at_checkpoint())
+        """Ranks and sends the liquidations of `users` now, as a step would (since when they have
+        been liquidatable located first)."""
+        assert self.model is not None
+        block = self.follower.at_checkpoint()
+        self.candidates.track(self.model, users, block)
+        return self._liquidate(users, replace(block, first_liquidatable=self.candidates.since))
 
     def wait_for(self, tx_hash: str, timeout: float = 120) -> dict:
         """Waits for a transaction's receipt, then records what the dispatcher reports."""
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)  # type: ignore[arg-type]
-        self._record(self.dispatcher.poll(self.w3.eth.block_number), self.follower.lost_to)
+        self._record(self.dispatcher.poll(self.w3.eth.block_number))
         return dict(receipt)

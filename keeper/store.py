@@ -69,10 +69,18 @@ class TxRecord:
 class Store:
     """One SQLite file; every write commits at once so a crash loses nothing already sent."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
+        """`read_only`: an existing database, opened without creating or changing anything (its
+        writers fail). Without a write-ahead log beside it (no keeper has it open) it is read as an
+        immutable file, so that not even the log and shared-memory files are created."""
+        self.path = path
+        if read_only:
+            live = path.with_name(path.name + "-wal").exists()
+            uri = f"file:{path}?mode=ro" + ("" if live else "&immutable=1")
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            return
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         # With WAL, NORMAL still survives a crash or kill of the keeper (what a restart must find);

@@ -28,7 +28,7 @@ from typing import Any
 from web3 import Web3
 
 from bench.observer import Observation, Observer, figures
-from bench.records_check import keeper_records, records_mismatch
+from bench.records_check import delay_mismatch, keeper_records, records_mismatch
 from keeper.deployment import Deployment
 from scripts.deployer import Sender, contract, default_plan, deploy
 from scripts.devnode import AnvilNode, dev_key
@@ -118,7 +118,8 @@ class ScenarioResult:
     run: dict[str, Any]  # the run's execution-quality figures (measure.run_figures)
     timeline: Timeline
     records: list[dict[str, Any]]
-    mismatches: list[str]
+    mismatches: list[str]  # the keeper's records against the chain: fields of its liquidations
+    delay_mismatches: list[str]  # ... and their delays (inclusion - first liquidatable block)
     fund_usd: dict[int, float]
     health_before: dict[str, int]
     health_after: dict[str, int]
@@ -245,6 +246,7 @@ def run_scenario(
         observer = Observer(node.url, deployment.path)
         observation = observer.observe(first, last, watch=[keeper_address])
         mismatches = [str(d) for d in records_mismatch(observation, out / "keeper.sqlite", keeper_address)]
+        delays = [str(d) for d in delay_mismatch(observation, out / "keeper.sqlite", keeper_address)]
         addresses = {a.address: a for a in deployment.assets}
         symbols = {a: info.symbol for a, info in addresses.items()}
         decimals = {a: info.decimals for a, info in addresses.items()}
@@ -271,6 +273,7 @@ def run_scenario(
             timeline=timeline,
             records=keeper_records(out / "keeper.sqlite"),
             mismatches=mismatches,
+            delay_mismatches=delays,
             fund_usd=fund,
             health_before=before,
             health_after=borrowers.health_factors(),

@@ -23,8 +23,16 @@ def test_scan_preview_and_report_show_the_bonus_in_percent(devnet, keeper_key, t
     alice = devnet.borrower(1, "WETH", 10, "USDC", hf=1.02, collateral_price=2000)
     devnet.set_price("WETH", 1900)
     db = tmp_path / "k.sqlite"
-    common = ["--rpc-url", devnet.w3.provider.endpoint_uri, "--deployment", str(devnet.deployment_path),
-              "--db-path", str(db), "--env-file", str(tmp_path / "none.env")]
+    common = [
+        "--rpc-url",
+        devnet.w3.provider.endpoint_uri,
+        "--deployment",
+        str(devnet.deployment_path),
+        "--db-path",
+        str(db),
+        "--env-file",
+        str(tmp_path / "none.env"),
+    ]
     assert main(["scan", "--once", *common]) == 0
     [row] = [line for line in capsys.readouterr().out.splitlines() if line.startswith(alice)]
     assert PERCENT.search(row), row

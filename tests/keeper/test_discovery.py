@@ -13,6 +13,7 @@ from stage_world import ALICE, BOB, POOL, USDC, WETH, WETH_FEED, log, write_depl
 
 from keeper.blocks import ChainFollower
 from keeper.discovery import Discovery
+from keeper.identity import ChainIdentity
 from keeper.rpc_batch import RpcCounter
 from keeper.store import MINED, PENDING, Store, TxRecord
 
@@ -114,7 +115,7 @@ def _follower(tmp_path, chain: Chain) -> tuple[ChainFollower, Store]:
     deployment = write_deployment(tmp_path, deploy_block=1)
     store = Store(tmp_path / "k.sqlite")
     follower = ChainFollower(w3, Discovery(w3, deployment, RpcCounter()), store, 1, keep_blocks=64)
-    follower.resume("31337:pool")
+    follower.resume(ChainIdentity.of(w3, deployment))
     follower.catch_up(chain.head)
     return follower, store
 

@@ -26,10 +26,22 @@ def liquidate(
         return answer
 
     monkeypatch.setattr(builtins, "input", fake_input)
-    code = main(["liquidate", "--user", user, "--env-file", str(tmp_path / "none.env"),
-                 "--rpc-url", devnet.w3.provider.endpoint_uri,
-                 "--deployment", str(devnet.deployment_path),
-                 "--db-path", str(tmp_path / "k.sqlite"), *flags])
+    code = main(
+        [
+            "liquidate",
+            "--user",
+            user,
+            "--env-file",
+            str(tmp_path / "none.env"),
+            "--rpc-url",
+            devnet.w3.provider.endpoint_uri,
+            "--deployment",
+            str(devnet.deployment_path),
+            "--db-path",
+            str(tmp_path / "k.sqlite"),
+            *flags,
+        ]
+    )
     assert len(asked) == 1
     return code, asked[0], capsys.readouterr().out
 

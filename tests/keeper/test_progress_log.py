@@ -23,11 +23,25 @@ def run_while_mining(devnet, tmp_path, capsys, *flags: str) -> list[re.Match]:
     miner = threading.Thread(target=mine, daemon=True)
     miner.start()
     try:
-        code = main(["run", "--dry-run", "--env-file", str(tmp_path / "none.env"),
-                     "--rpc-url", devnet.w3.provider.endpoint_uri,
-                     "--deployment", str(devnet.deployment_path),
-                     "--db-path", str(tmp_path / "k.sqlite"), "--poll-interval", "0.05",
-                     "--max-blocks", "12", *flags])
+        code = main(
+            [
+                "run",
+                "--dry-run",
+                "--env-file",
+                str(tmp_path / "none.env"),
+                "--rpc-url",
+                devnet.w3.provider.endpoint_uri,
+                "--deployment",
+                str(devnet.deployment_path),
+                "--db-path",
+                str(tmp_path / "k.sqlite"),
+                "--poll-interval",
+                "0.05",
+                "--max-blocks",
+                "12",
+                *flags,
+            ]
+        )
     finally:
         stop.set()
         miner.join()

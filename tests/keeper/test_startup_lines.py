@@ -14,8 +14,17 @@ def last_err_line(capsys) -> str:
 
 
 def test_unreachable_node_line_names_the_reason(capsys, tmp_path):
-    code = main(["status", "--env-file", "/nonexistent/.env", "--rpc-url", "http://127.0.0.1:1",
-                 "--db-path", str(tmp_path / "k.db")])
+    code = main(
+        [
+            "status",
+            "--env-file",
+            "/nonexistent/.env",
+            "--rpc-url",
+            "http://127.0.0.1:1",
+            "--db-path",
+            str(tmp_path / "k.db"),
+        ]
+    )
     line = last_err_line(capsys)
     assert code == 2
     assert line.startswith("liqkeeper: cannot reach the node at http://127.0.0.1:1: ")
@@ -28,9 +37,23 @@ def test_metrics_port_in_use_is_one_line_and_exit_2(capsys, devnet, keeper_key, 
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code = main(["run", "--env-file", "/nonexistent/.env", "--rpc-url", devnet.w3.provider.endpoint_uri,
-                     "--deployment", str(devnet.deployment_path), "--db-path", str(tmp_path / "k.db"),
-                     "--metrics-port", str(port), "--max-blocks", "1"])
+        code = main(
+            [
+                "run",
+                "--env-file",
+                "/nonexistent/.env",
+                "--rpc-url",
+                devnet.w3.provider.endpoint_uri,
+                "--deployment",
+                str(devnet.deployment_path),
+                "--db-path",
+                str(tmp_path / "k.db"),
+                "--metrics-port",
+                str(port),
+                "--max-blocks",
+                "1",
+            ]
+        )
     line = last_err_line(capsys)
     assert code == 2
     assert line.startswith(f"liqkeeper: cannot serve metrics on 127.0.0.1:{port}: ")
@@ -39,8 +62,19 @@ def test_metrics_port_in_use_is_one_line_and_exit_2(capsys, devnet, keeper_key, 
 
 def test_status_on_a_mistyped_db_path_creates_nothing(capsys, devnet, tmp_path):
     db = tmp_path / "typo" / "keepr.sqlite"
-    code = main(["status", "--env-file", "/nonexistent/.env", "--rpc-url", devnet.w3.provider.endpoint_uri,
-                 "--deployment", str(devnet.deployment_path), "--db-path", str(db)])
+    code = main(
+        [
+            "status",
+            "--env-file",
+            "/nonexistent/.env",
+            "--rpc-url",
+            devnet.w3.provider.endpoint_uri,
+            "--deployment",
+            str(devnet.deployment_path),
+            "--db-path",
+            str(db),
+        ]
+    )
     assert code == 2
     expected = f"liqkeeper: database {db} not found: run the keeper first or check DB_PATH"
     assert last_err_line(capsys) == expected
@@ -49,9 +83,20 @@ def test_status_on_a_mistyped_db_path_creates_nothing(capsys, devnet, tmp_path):
 
 def test_scan_without_a_database_creates_none(capsys, devnet, tmp_path):
     db = tmp_path / "absent.sqlite"
-    code = main(["scan", "--once", "--env-file", "/nonexistent/.env", "--rpc-url",
-                 devnet.w3.provider.endpoint_uri, "--deployment", str(devnet.deployment_path),
-                 "--db-path", str(db)])
+    code = main(
+        [
+            "scan",
+            "--once",
+            "--env-file",
+            "/nonexistent/.env",
+            "--rpc-url",
+            devnet.w3.provider.endpoint_uri,
+            "--deployment",
+            str(devnet.deployment_path),
+            "--db-path",
+            str(db),
+        ]
+    )
     assert code == 0
     assert "liquidatable" in capsys.readouterr().out
     assert not db.exists()
