@@ -95,7 +95,7 @@ class Liquidation:
     priority_fee_wei: int  # effective tip per gas: effectiveGasPrice - the block's base fee
     debt_repaid_usd: float
     collateral_seized_usd: float
-    collateral_price: int = 0  # oracle, 8 decimals, in the inclusion block
+    collateral_price: int = 0  # oracle, 8 decimals, as the liquidation executed (its amounts imply it)
     debt_price: int = 0
     collateral_sold: int | None = None  # a flash liquidation: collateral sold to the pools (units)
     fill_price_usd: float | None = None  # debt bought (USD at inclusion) per whole collateral sold
@@ -348,8 +348,10 @@ class Observer:
         receipt = receipts[tx_hash]
         block = int(entry["blockNumber"])
         debt, coll = args["debtAsset"], args["collateralAsset"]
+        debt_price = prices[(debt, block)]
+        coll_price = self._executed_price(args, debt, coll, debt_price) or prices[(coll, block)]
         sold = self._collateral_sold(receipt, int(entry["logIndex"]))
-        debt_usd = self._usd(debt, int(args["debtRepaid"]), prices[(debt, block)])
+        debt_usd = self._usd(debt, int(args["debtRepaid"]), debt_price)
         fill = debt_usd / (sold / 10 ** self.deployment.decimals[coll]) if sold else None
         return Liquidation(
             block=block,
@@ -368,13 +370,24 @@ class Observer:
             health_factor_before=int(args["healthFactorBefore"]),
             gas_used=int(receipt["gasUsed"], 16),
             priority_fee_wei=int(receipt.get("effectiveGasPrice") or "0x0", 16) - base_fee.get(block, 0),
-            debt_repaid_usd=self._usd(debt, int(args["debtRepaid"]), prices[(debt, block)]),
-            collateral_seized_usd=self._usd(coll, int(args["collateralSeized"]), prices[(coll, block)]),
-            collateral_price=prices[(coll, block)],
-            debt_price=prices[(debt, block)],
+            debt_repaid_usd=debt_usd,
+            collateral_seized_usd=self._usd(coll, int(args["collateralSeized"]), coll_price),
+            collateral_price=coll_price,
+            debt_price=debt_price,
             collateral_sold=sold,
             fill_price_usd=fill,
         )
+
+    def _executed_price(self, args: Any, debt: str, coll: str, debt_price: int) -> int:
+        """The collateral's oracle price the liquidation executed at, from its own amounts (the pool
+        seizes the repaid value times the bonus), so that an oracle update later in the same block does
+        not re-price it; 0 when nothing was seized."""
+        seized = int(args["collateralSeized"])
+        if seized == 0:
+            return 0
+        numerator = int(args["debtRepaid"]) * debt_price * int(args["liquidationBonus"])
+        numerator *= 10 ** self.deployment.decimals[coll]
+        return numerator // (seized * 10_000 * 10 ** self.deployment.decimals[debt])
 
     def _collateral_sold(self, receipt: dict[str, Any], after_log: int) -> int | None:
         """The collateral a flash liquidation sold: the deployment's FlashLiquidator's

@@ -172,7 +172,8 @@ class Candidates:
         return self._rescore_all
 
     def retry(self, users: Iterable[str]) -> None:
-        """Accounts whose simulation timed out: re-scored at the next block whatever it brings."""
+        """Accounts whose simulation timed out, or whose flash liquidation waits for a pool another
+        one used: re-scored at the next block whatever it brings."""
         self._awaiting_funds |= set(users)
 
     def await_funds(self, users: Iterable[str]) -> None:

@@ -5,7 +5,7 @@ liquidation's transaction. The recorder stage (keeper.recorder) builds and store
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +60,24 @@ class RecordPrices:
     collateral_at_trigger: int | None
 
 
+def executed_collateral_price(
+    debt_repaid: int,
+    collateral_seized: int,
+    bonus_bps: int,
+    debt_price: int,
+    debt_decimals: int,
+    collateral_decimals: int,
+) -> int:
+    """The collateral's oracle price (8 decimals) a liquidation was executed at, from its own amounts:
+    the pool seizes `debt value x bonus` of collateral (protocol.md section 5), so the price is
+    `repaid x debtPrice x bonus / seized` (rounded down). This is the oracle price at inclusion as
+    the transaction met it: an update later in the same block does not change it."""
+    if collateral_seized == 0:
+        return 0
+    numerator = debt_repaid * debt_price * bonus_bps * 10**collateral_decimals
+    return numerator // (collateral_seized * 10_000 * 10**debt_decimals)
+
+
 @dataclass(frozen=True)
 class Fill:
     """What a flash liquidation sold (its FlashLiquidator's `FlashLiquidation` log): collateral sold to
@@ -85,21 +103,21 @@ class LiquidationRecord:
     detect_block: int
     submit_block: int
     inclusion_block: int | None
-    delay_blocks: int | None  # inclusion - trigger block
+    delay_blocks: int | None  # inclusion - trigger block (the first block the account was liquidatable)
     delay_chain_ms: int | None  # inclusion block time - price-update block time
     delay_wall_ms: int | None  # receipt seen - price-update block seen (keeper clock)
     detect_latency_ms: int | None  # price-update block seen -> liquidation sent
     hf_before: int
     hf_after: int | None
     debt_repaid: int
-    debt_repaid_usd: float  # at the inclusion block's oracle prices, as every USD figure here
+    debt_repaid_usd: float  # at the oracle prices the liquidation executed at, as every USD figure here
     collateral_seized: int
     collateral_seized_usd: float
     protocol_fee: int
     bonus_bps: int
     bonus_usd: float  # value seized minus value repaid (fee included)
     liquidator_profit_usd: float  # value kept minus value repaid (or, flash, profit kept) minus gas
-    oracle_price: int  # collateral, 8 decimals, at inclusion
+    oracle_price: int  # collateral, 8 decimals, as the liquidation executed (else the inclusion block's)
     oracle_price_at_trigger: int | None  # collateral, 8 decimals, at the trigger block
     effective_price: float  # debt value paid per whole collateral token received (USD)
     gas_used: int
@@ -167,6 +185,11 @@ def build_record(
         fee = int(event["protocolFee"])
         bonus = int(event["liquidationBonus"])
         hf_before = int(event["healthFactorBefore"])
+    if event is not None and seized:
+        executed = executed_collateral_price(
+            repaid, seized, bonus, prices.debt, debt.decimals, collateral.decimals
+        )
+        prices = replace(prices, collateral=executed)
     received = seized - fee
     repaid_usd = usd(debt.decimals, repaid, prices.debt)
     seized_usd = usd(collateral.decimals, seized, prices.collateral)

@@ -9,7 +9,10 @@ quotes is, to the wei, what the `FlashLiquidator`'s exact-output swap pays at th
 
 Liquidations sent in one block along the same route sell into the same pools one after another, so
 each is quoted *cumulatively*: the k-th liquidation's cost is quote(d1 + ... + dk) - quote(d1 + ... +
-d(k-1)), what it pays after the ones ranked before it (lower nonces, mined first). Its `minProfit` is
+d(k-1)), what it pays after the ones ranked before it (lower nonces, mined first). A liquidation whose
+route shares a pool with an earlier one's *different* route cannot be quoted that way (the quoter
+prices one path at a time), so it waits for the next block, where it is quoted on the pools as the
+earlier one left them. Its `minProfit` is
 that expectation less `max_slippage_bps` of what it sells, so a pool that moved against the keeper
 between the simulation and inclusion makes the call revert (`ProfitBelowMinimum`) instead of selling at
 a loss."""
@@ -61,6 +64,17 @@ class Route:
         return encode_packed(
             ["address", "uint24", "address", "uint24", "address"],
             [self.debt, self.fee, self.via, self.via_fee, self.collateral],
+        )
+
+    def pools(self) -> frozenset[tuple[frozenset[str], int]]:
+        """The pools the route sells through, each as (its two tokens, its fee tier)."""
+        if self.via is None:
+            return frozenset({(frozenset((self.collateral, self.debt)), self.fee)})
+        return frozenset(
+            {
+                (frozenset((self.collateral, self.via)), self.via_fee),
+                (frozenset((self.via, self.debt)), self.fee),
+            }
         )
 
     @property
@@ -152,19 +166,18 @@ class Quoter:
         self.rpc.add()
         return [r.value[0] if r.ok else None for r in call_many(self.w3, calls, None, block)]
 
-    def best_routes(self, requests: Sequence[FlashRequest], block: BlockIdentifier) -> dict[str, FlashQuote]:
-        """Each request's most profitable route, quoted alone at `block` (one batch); a request no
-        route can fill is left out."""
+    def best_routes(
+        self, requests: Sequence[FlashRequest], block: BlockIdentifier
+    ) -> dict[str, tuple[FlashQuote, ...]]:
+        """Every route of each request quoted alone at `block` (one batch), most profitable first; a
+        request no route can fill is left out."""
         asks = [(req, route) for req in requests for route in self.routes.between(req.collateral, req.debt)]
         costs = self._amounts_in([(route, req.debt_to_repay) for req, route in asks], block)
-        best: dict[str, FlashQuote] = {}
+        quotes: dict[str, list[FlashQuote]] = {}
         for (req, route), cost in zip(asks, costs, strict=True):
-            if cost is None:
-                continue
-            quote = self._quote(req, route, cost)
-            if req.key not in best or quote.profit > best[req.key].profit:
-                best[req.key] = quote
-        return best
+            if cost is not None:
+                quotes.setdefault(req.key, []).append(self._quote(req, route, cost))
+        return {key: tuple(sorted(found, key=lambda q: -q.profit)) for key, found in quotes.items()}
 
     def in_sequence(
         self, ordered: Sequence[tuple[FlashRequest, Route]], block: BlockIdentifier

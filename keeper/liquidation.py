@@ -50,6 +50,7 @@ class Attempts:
     skipped: dict[str, str] = field(default_factory=dict)  # account -> why nothing was sent
     awaiting_funds: set[str] = field(default_factory=set)  # skipped for lack of ETH or debt token
     timed_out: set[str] = field(default_factory=set)  # the node did not answer the simulation in time
+    deferred: set[str] = field(default_factory=set)  # left for the next block (a pool already in use)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,10 @@ class Liquidator:
             attempts.skipped[user] = reason
             self.metrics.skipped.labels(reason="simulation").inc()
             log.info("preview_reverted user=%s reason=%s", user, reason)
+        for user, reason in ranking.deferred.items():
+            attempts.skipped[user] = reason
+            attempts.deferred.add(user)
+            log.info("deferred user=%s reason=%s", user, reason)
         sendable = self._sendable(ranking.decisions, attempts, funds)
         bounds = [0, *range(FIRST_SIMULATION_CHUNK, len(sendable), SIMULATION_CHUNK), len(sendable)]
         for start, end in pairwise(bounds):

@@ -212,7 +212,7 @@ class Keeper:
             attempts = self._liquidate(selection.users, block)
             report.sent, report.skipped = attempts.sent, attempts.skipped
             self.candidates.await_funds(attempts.awaiting_funds)
-            self.candidates.retry(attempts.timed_out)
+            self.candidates.retry(attempts.timed_out | attempts.deferred)
         report.outcomes = self.dispatcher.poll(block.head)
         self._record(report.outcomes)
         self.settlement.settle(self.model.reserves.values(), block.head)

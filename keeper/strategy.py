@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from web3 import Web3
@@ -22,7 +22,7 @@ from keeper import maths
 from keeper.bidding import bid_cost_usd
 from keeper.calls import function
 from keeper.contracts import Contracts
-from keeper.flash import AUTO, FLASH, INVENTORY, FlashQuote, FlashRequest, Quoter
+from keeper.flash import AUTO, FLASH, INVENTORY, FlashQuote, FlashRequest, Quoter, Route
 from keeper.model import PoolModel, Reserve
 from keeper.rpc_batch import RpcCounter, call_many
 
@@ -57,6 +57,7 @@ class Opportunity:
     gas_cost_usd: Decimal  # worst case: maxFeePerGas x gas limit, plus the most the bid may spend
     clears_dust: bool  # repays the whole reserve debt or seizes the whole collateral
     flash: FlashQuote | None = None  # how it is sold, when it goes through a flash swap
+    routes: tuple[FlashQuote, ...] = ()  # every route that can sell it, best first (flash is one)
 
     @property
     def method(self) -> str:
@@ -85,6 +86,9 @@ class Ranking:
 
     decisions: list[Decision]
     reverted: dict[str, str]
+    #: flash liquidations left for the next block: their route shares a pool with a different route
+    #: sent before them in this one (keeper/flash.py)
+    deferred: dict[str, str] = field(default_factory=dict)
 
 
 def usd(reserve: Reserve, amount: int) -> Decimal:
@@ -168,7 +172,7 @@ class Strategy:
                 reverted.setdefault(user, preview)
                 continue
             opportunity = self._opportunity(
-                model, user, cid, did, preview, quotes.get((user, cid, did)), holds
+                model, user, cid, did, preview, quotes.get((user, cid, did), ()), holds
             )
             if opportunity is None:
                 reverted.setdefault(user, "no Uniswap route can sell the collateral for the debt")
@@ -180,15 +184,12 @@ class Strategy:
             current = best.get(user)
             if current is None or opportunity.profit_usd > current.profit_usd:
                 best[user] = opportunity
-        ordered = self._in_sequence(
-            sorted(best.values(), key=lambda o: (-o.profit_usd, o.health_factor)), block
-        )
-        for user in best.keys() - {o.user for o in ordered}:
-            reverted[user] = "the pools cannot fill it after the liquidations ranked before it"
-        best = {o.user: o for o in ordered}
-        return Ranking(
-            [self.decide(o) for o in ordered], {u: r for u, r in reverted.items() if u not in best}
-        )
+        ordered = sorted(best.values(), key=lambda o: (-o.profit_usd, o.health_factor))
+        decisions, deferred = self._in_sequence([self.decide(o) for o in ordered], block)
+        for user in {d.opportunity.user for d in decisions} ^ best.keys():
+            if user not in deferred:
+                reverted[user] = "the pools cannot fill it after the liquidations ranked before it"
+        return Ranking(decisions, {u: r for u, r in reverted.items() if u not in best}, deferred)
 
     def _opportunity(
         self,
@@ -197,7 +198,7 @@ class Strategy:
         cid: int,
         did: int,
         preview: Preview,
-        quote: FlashQuote | None,
+        routes: tuple[FlashQuote, ...],
         holds: Callable[[Reserve, int], bool] | None,
     ) -> Opportunity | None:
         """The liquidation of one pair, paid for the way the mode says (before gas); None when it must
@@ -214,6 +215,7 @@ class Strategy:
             )
         )
         inventory = usd(collateral, preview.collateral_to_liquidator) - usd(debt, preview.debt_to_repay)
+        quote = routes[0] if routes else None
         flash = usd(collateral, quote.profit) if quote is not None else None
         use_flash = self.mode == FLASH or (
             self.mode == AUTO
@@ -232,13 +234,14 @@ class Strategy:
             gas_cost_usd=Decimal(0),
             clears_dust=clears_dust,
             flash=quote if use_flash else None,
+            routes=routes if use_flash else (),
         )
 
     def _flash_quotes(
         self, model: PoolModel, previews: dict[tuple[str, int, int], Preview], block: BlockIdentifier
-    ) -> dict[tuple[str, int, int], FlashQuote]:
-        """The best route of every readable pair, each quoted alone (one batch); nothing in inventory
-        mode."""
+    ) -> dict[tuple[str, int, int], tuple[FlashQuote, ...]]:
+        """Every route of every readable pair, each quoted alone (one batch), best first; nothing in
+        inventory mode."""
         if self.quoter is None or self.mode == INVENTORY or not previews:
             return {}
         keys = {f"{user}:{cid}:{did}": (user, cid, did) for user, cid, did in previews}
@@ -254,14 +257,36 @@ class Strategy:
         ]
         return {keys[name]: quote for name, quote in self.quoter.best_routes(requests, block).items()}
 
-    def _in_sequence(self, ordered: list[Opportunity], block: BlockIdentifier) -> list[Opportunity]:
-        """Flash liquidations sharing a route, re-quoted in send order: each one's revenue and minimum
-        profit are what it earns after those before it sold into the same pools (keeper/flash.py).
-        One that no longer fills is dropped."""
-        flash = [o for o in ordered if o.flash is not None]
+    def _in_sequence(
+        self, decisions: list[Decision], block: BlockIdentifier
+    ) -> tuple[list[Decision], dict[str, str]]:
+        """The flash liquidations to send, in send order, re-quoted as they will meet the pools: those
+        sharing a route quoted cumulatively (each after the ones before it sold into the same pools,
+        keeper/flash.py) and decided again on that profit; one whose route shares a pool with a
+        different route sent before it is deferred to the next block. One that no longer fills is
+        dropped."""
+        used: dict[tuple[frozenset[str], int], Route] = {}
+        deferred: dict[str, str] = {}
+        kept: list[Decision] = []
+        for decision in decisions:
+            quote = decision.opportunity.flash
+            if quote is not None and decision.send:
+                free = [q for q in decision.opportunity.routes if not self._clashes(q.route, used)]
+                # The best route whose pools no different route uses in this block, if it still pays.
+                choice = self.decide(self._with_route(decision.opportunity, free[0])) if free else None
+                if choice is None or not choice.send:
+                    deferred[decision.opportunity.user] = (
+                        "waits a block: an earlier liquidation sells into its pool"
+                    )
+                    continue
+                decision = choice
+                route = decision.opportunity.flash.route  # type: ignore[union-attr]
+                used.update(dict.fromkeys(route.pools(), route))
+            kept.append(decision)
+        flash = [d.opportunity for d in kept if d.opportunity.flash is not None and d.send]
         routes = [o.flash.route for o in flash if o.flash is not None]
         if self.quoter is None or len(routes) == len(set(routes)):
-            return ordered
+            return kept, deferred
         requests = [
             (
                 FlashRequest(
@@ -278,14 +303,24 @@ class Strategy:
         ]
         quotes = self.quoter.in_sequence(requests, block)
         out = []
-        for o in ordered:
-            if o.flash is None:
-                out.append(o)
+        for decision in kept:
+            o = decision.opportunity
+            if o.flash is None or not decision.send:
+                out.append(decision)
             elif o.intent in quotes:
                 quote = quotes[o.intent]
-                revenue = usd(o.collateral, quote.profit)
-                out.append(replace(o, flash=quote, revenue_usd=revenue))
-        return out
+                out.append(self.decide(self._with_route(o, quote)))
+        return out, deferred
+
+    @staticmethod
+    def _clashes(route: Route, used: dict[tuple[frozenset[str], int], Route]) -> bool:
+        """Whether `route` sells into a pool a different route already uses in this block."""
+        return any(used.get(pool, route) != route for pool in route.pools())
+
+    @staticmethod
+    def _with_route(opportunity: Opportunity, quote: FlashQuote) -> Opportunity:
+        """The opportunity sold along `quote`'s route, its revenue that quote's profit."""
+        return replace(opportunity, flash=quote, revenue_usd=usd(opportunity.collateral, quote.profit))
 
     def decide(self, opportunity: Opportunity) -> Decision:
         if opportunity.profit_usd >= self.min_profit_usd:

@@ -128,34 +128,38 @@ def test_a_liquidation_someone_else_made_first_is_lost_to_the_winner():
     assert record.liquidator_profit_usd == -1.0  # 50k gas at 10 gwei and $2,000
 
 
-def test_every_usd_figure_is_at_the_inclusion_blocks_prices_not_the_models():
+def test_every_usd_figure_is_at_the_price_the_liquidation_executed_at_not_the_models():
     model = pool_model()  # the model last read WETH at $2,000: a lagging keeper's view
+    # 1,000 USDC repaid for 0.65625 WETH at a 5% bonus: the pool priced WETH at $1,600; an update later
+    # in the same block left the oracle at $1,500.
+    executed = {**EVENT, "collateralSeized": 65625 * 10**13, "protocolFee": 3125 * 10**12}
     record = build_record(
         tx_hash="0x01",
         detection=detection(),
-        event=EVENT,
+        event=executed,
         receipt=RECEIPT,
         block_ts_ms=1_012_000,
         receipt_seen_ms=5_000,
         collateral=model.by_asset[WETH],
         debt=model.by_asset[USDC],
-        prices=RecordPrices(1600 * 10**8, 10**8, 2000 * 10**8),  # WETH at $1,600 when it was mined
+        prices=RecordPrices(1500 * 10**8, 10**8, 2000 * 10**8),
         hf_after=106 * WAD // 100,
         target_hf=105 * WAD // 100,
         debt_left=2000 * 10**6,
-        collateral_left=9475 * 10**15,
+        collateral_left=934375 * 10**13,
         deficits_usd=0.0,
         native_price_usd=Decimal(1600),
         winner=None,
     )
-    assert (record.collateral_seized_usd, record.bonus_usd) == pytest.approx((840.0, -160.0))
+    assert (record.collateral_seized_usd, record.bonus_usd) == pytest.approx((1050.0, 50.0))
     assert record.oracle_price == 1600 * 10**8 and record.oracle_price_at_trigger == 2000 * 10**8
 
 
 def test_a_flash_liquidations_fill_is_measured_against_the_oracle_at_trigger_and_inclusion():
     model = pool_model()
-    # 0.52 WETH sold for the 1,000 USDC repaid: a fill at $1,923.08 against $1,950 at inclusion, $2,000
-    # when the account became liquidatable; 0.0025 WETH of the 0.5225 received is left as profit.
+    # 0.52 WETH sold for the 1,000 USDC repaid: a fill at $1,923.08 against the $2,000 the liquidation
+    # executed at and $2,100 when the account became liquidatable; 0.0025 WETH of the 0.5225 received
+    # is left as profit.
     fill = Fill(
         debt_bought=1000 * 10**6,
         collateral_received=5225 * 10**14,
@@ -171,7 +175,7 @@ def test_a_flash_liquidations_fill_is_measured_against_the_oracle_at_trigger_and
         receipt_seen_ms=5_000,
         collateral=model.by_asset[WETH],
         debt=model.by_asset[USDC],
-        prices=RecordPrices(1950 * 10**8, 10**8, 2000 * 10**8),
+        prices=RecordPrices(1950 * 10**8, 10**8, 2100 * 10**8),
         hf_after=106 * WAD // 100,
         target_hf=105 * WAD // 100,
         debt_left=2000 * 10**6,
@@ -182,14 +186,14 @@ def test_a_flash_liquidations_fill_is_measured_against_the_oracle_at_trigger_and
         fill=fill,
     )
     assert record.fill_price_usd == pytest.approx(1000 / 0.52)
-    assert record.fill_vs_trigger_bps == pytest.approx((2000 - 1000 / 0.52) / 2000 * 1e4)
-    assert record.fill_vs_inclusion_bps == pytest.approx((1950 - 1000 / 0.52) / 1950 * 1e4)
+    assert record.fill_vs_trigger_bps == pytest.approx((2100 - 1000 / 0.52) / 2100 * 1e4)
+    assert record.fill_vs_inclusion_bps == pytest.approx((2000 - 1000 / 0.52) / 2000 * 1e4)
     assert (record.collateral_sold, record.debt_bought, record.net_profit_tokens) == (
         52 * 10**16,
         1000 * 10**6,
         25 * 10**14,
     )
-    assert record.net_profit_usd == pytest.approx(0.0025 * 1950 - 4.0)  # gas: 200k at 10 gwei, $2,000
+    assert record.net_profit_usd == pytest.approx(0.0025 * 2000 - 4.0)  # gas: 200k at 10 gwei, $2,000
     assert record.liquidator_profit_usd == record.net_profit_usd
     assert (record.method, record.route, record.pool_fee_ppm) == ("flash", "WETH -> (0.05%) USDC", 500)
 
@@ -258,8 +262,9 @@ def test_the_recorder_reads_the_account_per_block_in_batches_and_records_once(tm
         1000 * 10**6,
         106 * WAD // 100,
     )
-    assert (saved["oracle_price"], saved["oracle_price_at_trigger"]) == (1900 * 10**8, 2000 * 10**8)
-    assert saved["collateral_seized_usd"] == pytest.approx(0.525 * 1900)
+    # The liquidation executed at $2,000 (its amounts say so) though the block ended at $1,900.
+    assert (saved["oracle_price"], saved["oracle_price_at_trigger"]) == (2000 * 10**8, 2000 * 10**8)
+    assert saved["collateral_seized_usd"] == pytest.approx(0.525 * 2000)
     assert (saved["deficit_reported"], saved["deficit_usd"]) == (True, 5.0)
     assert saved["delay_chain_ms"] == 12_000 and saved["detect_latency_ms"] == 500
     assert sorted(set(at_block)) == [100, 101]
