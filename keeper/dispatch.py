@@ -102,6 +102,8 @@ class Dispatcher:
         # a later nonce that would fit as "nonce too high", with the rest of the queue: gas limits
         # that never decrease along the queue cannot fit where their predecessor did not.
         self._queue_gas_floor = 0
+        #: The latest block's gas limit, read with the fees (30M until read).
+        self.block_gas_limit = 30_000_000
 
     @property
     def address(self) -> str | None:
@@ -136,6 +138,7 @@ class Dispatcher:
     def current_fees(self) -> Fees:
         self.rpc.add()
         block = self.w3.eth.get_block("latest")
+        self.block_gas_limit = int(block.get("gasLimit") or 0) or self.block_gas_limit
         base_fee = block.get("baseFeePerGas")
         if base_fee is None:
             self.rpc.add()
@@ -665,6 +668,11 @@ class Round:
         self.fees = fees
         self._spendable: int | None = None
         self._min_tip: int | None = None
+
+    @property
+    def block_gas_limit(self) -> int:
+        """The gas limit of the block this round was quoted at."""
+        return self.dispatcher.block_gas_limit
 
     def liquidation_gas_wei(self) -> int:
         """The worst case a liquidation's gas can cost at this round's fees, for ranking."""

@@ -207,9 +207,11 @@ class Quoter:
         return FlashQuote(route, req.debt_to_repay, amount_in, profit, max(0, profit - allowance))
 
 
-def flash_call(flash_liquidator: str, user: str, quote: FlashQuote) -> RawCall:
+def flash_call(flash_liquidator: str, user: str, quote: FlashQuote, deadline: int) -> RawCall:
     """`FlashLiquidator.liquidate(order)`: to the target (debtToCover max), along the quote's route,
-    asking for at least its `min_profit`."""
+    asking for at least its `min_profit`, in block `deadline` at the latest (the block after the one
+    it was quoted at: a later one would sell into a market its quote did not see, and reverts cheaply
+    instead)."""
     route = quote.route
     order = (
         route.collateral,
@@ -220,5 +222,6 @@ def flash_call(flash_liquidator: str, user: str, quote: FlashQuote) -> RawCall:
         route.via or ZERO_ADDRESS,
         route.via_fee,
         quote.min_profit,
+        deadline,
     )
     return FLASH_LIQUIDATE.call(flash_liquidator, order)

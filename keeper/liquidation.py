@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 #: first chunk is smaller so that the best liquidations leave as early as possible.
 FIRST_SIMULATION_CHUNK = 8
 SIMULATION_CHUNK = 25
+#: Flash liquidations sent for one block take at most this share of its gas limit: one that would not
+#: fit would be mined a block later, after the market has moved under its quote, and revert at the
+#: swap having paid for it. The rest wait for the next block and a fresh quote.
+FLASH_BLOCK_GAS_SHARE = 0.9
 LIQUIDATE_FUNCTION = function("LendingPool", "liquidate")
 
 
@@ -50,7 +54,8 @@ class Attempts:
     skipped: dict[str, str] = field(default_factory=dict)  # account -> why nothing was sent
     awaiting_funds: set[str] = field(default_factory=set)  # skipped for lack of ETH or debt token
     timed_out: set[str] = field(default_factory=set)  # the node did not answer the simulation in time
-    deferred: set[str] = field(default_factory=set)  # left for the next block (a pool already in use)
+    deferred: set[str] = field(default_factory=set)  # left for the next block (a pool in use, no room)
+    flash_gas: int = 0  # gas of the flash liquidations sent for this block so far
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,7 @@ class Liquidator:
         attempts: Attempts,
     ) -> None:
         """Simulates one chunk in one batch, then dispatches what would not revert."""
-        calls = [self._call(d.opportunity) for d in chunk]
+        calls = [self._call(d.opportunity, block.head) for d in chunk]
         estimates = self.simulator.estimate_many(calls, self.caller)
         intents: list[Intent] = []
         memos: list[DetectionMemo] = []
@@ -195,6 +200,13 @@ class Liquidator:
                 self.metrics.skipped.labels(reason="simulation").inc()
                 log.info("simulation_reverted user=%s reason=%s", opp.user, gas.reason)
                 continue
+            if opp.flash is not None:
+                room = int(sends.block_gas_limit * FLASH_BLOCK_GAS_SHARE) - attempts.flash_gas
+                if gas > room:
+                    attempts.skipped[opp.user] = "waits a block: this block's gas is taken by liquidations"
+                    attempts.deferred.add(opp.user)
+                    continue
+                attempts.flash_gas += gas
             account = model.accounts[opp.user]
             held = (r.asset for i, r in model.reserves.items() if i in account.reserve_ids())
             route = opp.flash.route.describe(symbols) if opp.flash else None
@@ -206,12 +218,13 @@ class Liquidator:
         for memo, outcome in zip(memos, sends.dispatch(intents), strict=True):
             self._outcome(memo, outcome, block.head, attempts)
 
-    def _call(self, opp: Opportunity) -> RawCall:
-        """The pool's `liquidate`, or the FlashLiquidator's order for a flash liquidation."""
+    def _call(self, opp: Opportunity, head: int) -> RawCall:
+        """The pool's `liquidate`, or the FlashLiquidator's order for a flash liquidation quoted at
+        block `head` (it must run in the next one)."""
         if opp.flash is None:
             return liquidate_call(self.pool, opp)
         assert self.flash_liquidator is not None, "a flash liquidation without a FlashLiquidator"
-        return flash_call(self.flash_liquidator, opp.user, opp.flash)
+        return flash_call(self.flash_liquidator, opp.user, opp.flash, head + 1)
 
     def _outcome(self, memo: DetectionMemo, outcome: Dispatched, head: int, attempts: Attempts) -> None:
         opp = memo.decision.opportunity

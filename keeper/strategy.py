@@ -323,6 +323,9 @@ class Strategy:
         return replace(opportunity, flash=quote, revenue_usd=usd(opportunity.collateral, quote.profit))
 
     def decide(self, opportunity: Opportunity) -> Decision:
+        if opportunity.flash is not None and opportunity.flash.profit < 0:
+            # The FlashLiquidator pays the pools with the seized collateral: short of it, it reverts.
+            return Decision(opportunity, False, "the collateral does not cover the swap")
         if opportunity.profit_usd >= self.min_profit_usd:
             return Decision(opportunity, True, "profitable")
         if self.clear_dust_and_deficits and (opportunity.preview.deficit or opportunity.clears_dust):

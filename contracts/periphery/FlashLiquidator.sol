@@ -50,6 +50,7 @@ contract FlashLiquidator is Ownable2Step, IUniswapV3SwapCallback {
         address via; // zero for a direct pool; else the middle token of a two-hop route
         uint24 viaFee; // fee tier of the collateral/via pool
         uint256 minProfit; // collateral units the call must leave here, or it reverts
+        uint256 deadline; // the last block number it may run in: quoted at one block, stale after it
     }
 
     /// @dev What a swap callback needs to finish its step.
@@ -86,6 +87,8 @@ contract FlashLiquidator is Ownable2Step, IUniswapV3SwapCallback {
     error IncompleteSwap(uint256 received, uint256 expected);
     /// @notice A zero address where a token, pool or recipient is needed.
     error ZeroAddress();
+    /// @notice The order runs in block `blockNumber`, after its `deadline`: its quote is stale.
+    error OrderExpired(uint256 blockNumber, uint256 deadline);
 
     /// @param lendingPool_ The lending pool.
     /// @param uniswapFactory_ The Uniswap V3 factory.
@@ -97,10 +100,12 @@ contract FlashLiquidator is Ownable2Step, IUniswapV3SwapCallback {
     }
 
     /// @notice Liquidates `order.user` with no capital and keeps the collateral left after the swap.
-    /// @dev Fails first, and cheaply, where the liquidation is no longer possible: the pool's preview reverts
-    ///      (`HealthFactorNotBelowThreshold` after a lost race) before any swap.
+    /// @dev Fails first, and cheaply, where the liquidation can no longer go as quoted: an order mined after
+    ///      its `deadline` block (the market has moved since its quote) reverts `OrderExpired`, and the pool's
+    ///      preview reverts (`HealthFactorNotBelowThreshold` after a lost race) before any swap.
     /// @return profit Collateral units left here by this liquidation.
     function liquidate(Order calldata order) external onlyOwner returns (uint256 profit) {
+        if (block.number > order.deadline) revert OrderExpired(block.number, order.deadline);
         DataTypes.LiquidationPreview memory preview = lendingPool.previewLiquidation(
             order.collateralAsset, order.debtAsset, order.user, order.debtToCover
         );

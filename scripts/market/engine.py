@@ -79,8 +79,8 @@ class MarketConfig:
         the last block first (the crash runs with a zero base fee)"""
 
     feed: FeedRule = field(default_factory=lambda: FeedRule(deviation_bps=50, heartbeat_seconds=3600))
-    arb_risky_usd: float = 12_000_000.0
-    arb_stable_usd: float = 2_000_000.0
+    arb_risky_usd: float = 30_000_000.0
+    arb_stable_usd: float = 5_000_000.0
     sell_per_step_usd: Mapping[str, float] = field(default_factory=dict)
     arb_min_gap_bps: int = 5
     actor_tip_wei: int = 0

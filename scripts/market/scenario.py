@@ -95,8 +95,8 @@ class ScenarioOptions:
     depth_bps: Mapping[str, int] = field(default_factory=lambda: {"WETH": 4_000, "WBTC": 3_500})
     steps: int = 30
     market: MarketConfig = field(default_factory=MarketConfig)
-    pool_depth_usd: float = 5_000_000.0  # within +-2% of the start price, per pool
-    pool_full_range_usd: float = 20_000_000.0  # over the whole price range, per pool
+    pool_depth_usd: float = 10_000_000.0  # within +-2% of the start price, per pool
+    pool_full_range_usd: float = 100_000_000.0  # over the whole price range, per pool
     keeper_flags: tuple[str, ...] = ()
     target_health_factor: int | None = None
     max_extra_blocks: int = 60

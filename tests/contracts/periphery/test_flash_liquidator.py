@@ -58,7 +58,10 @@ def flash(market, uniswap, keeper, deployer):
     return FlashLiquidator.deploy(market.pool, uniswap.factory, keeper, {"from": deployer})
 
 
-def order(p, collateral, debt, user, fee, debt_to_cover=MAX_UINT, via=None, via_fee=0, min_profit=0):
+def order(
+    p, collateral, debt, user, fee, debt_to_cover=MAX_UINT, via=None, via_fee=0, min_profit=0, deadline=None
+):
+    """An order valid up to `deadline` (default: the next block, the one it is sent for)."""
     return (
         p.tokens[collateral],
         p.tokens[debt],
@@ -68,6 +71,7 @@ def order(p, collateral, debt, user, fee, debt_to_cover=MAX_UINT, via=None, via_
         p.tokens[via] if via else brownie.ZERO_ADDRESS,
         via_fee,
         min_profit,
+        web3.eth.block_number + 1 if deadline is None else deadline,
     )
 
 
@@ -236,6 +240,21 @@ def test_a_lost_race_fails_before_any_swap(market, uniswap, flash, keeper, alice
     assert pool.functions.slot0().call()[0] == price_before  # no swap ran
     print(f"flash_liquidate lost race gas {tx.gas_used}")
     assert tx.gas_used < 100_000
+
+
+def test_an_order_mined_after_its_deadline_fails_before_anything_else(market, uniswap, flash, keeper, alice):
+    borrower(market, alice, "WETH", 10, "USDC", 15_000)
+    market.set_price("WETH", 1_800 * 10**8)
+    stale = order(market, "WETH", "USDC", alice, 500, deadline=web3.eth.block_number)  # quoted a block ago
+
+    with brownie.reverts(revert_pattern=r"OrderExpired.*"):
+        flash.liquidate(stale, {"from": keeper, "gas_limit": 1_000_000, "allow_revert": True})
+    tx = brownie.history[-1]
+
+    assert tx.status == 0 and market.pool.getUserShares(alice, market.tokens["USDC"])[1] > 0
+    print(f"flash_liquidate expired order gas {tx.gas_used}")
+    assert tx.gas_used < 30_000
+    assert flash.liquidate(order(market, "WETH", "USDC", alice, 500), {"from": keeper}).return_value > 0
 
 
 def test_the_owner_withdraws_the_profit(market, uniswap, flash, keeper, alice):
