@@ -117,6 +117,19 @@ def _trading(parser: argparse.ArgumentParser) -> None:
         "simulation and inclusion (env MAX_SLIPPAGE_BPS; default 50 = 0.5%%)",
     )
     g.add_argument(
+        "--max-price-impact-bps",
+        help="throttled liquidation: a flash liquidation whose sale would move the pools by more than this "
+        "is cut to a first chunk that moves them by about this much (a partial debtToCover), and the "
+        "account is re-checked and liquidated further in the next blocks (env MAX_PRICE_IMPACT_BPS; "
+        "default: none, each liquidation whole)",
+    )
+    g.add_argument(
+        "--close-factor-bps",
+        help="ask each liquidation for this share of the account's debt in the reserve instead of what "
+        "reaches the target (the pool repays the smaller): a fixed close factor, for comparisons "
+        "(env CLOSE_FACTOR_BPS; default: none)",
+    )
+    g.add_argument(
         "--native-price-usd",
         help="USD price of the gas token for profit maths (default: the deployment's native_price_asset)",
     )

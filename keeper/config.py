@@ -61,6 +61,8 @@ class Settings:
     gas_limit_liquidation: int = 600_000
     mode: str = "inventory"  # inventory | flash | auto (keeper/flash.py)
     max_slippage_bps: int = 50  # a flash liquidation reverts when it would keep less than its quote by more
+    max_price_impact_bps: int | None = None  # throttle: split a flash liquidation moving the pools more
+    close_factor_bps: int | None = None  # ask each liquidation for this share of the debt (comparisons)
     reset_db: bool = (
         False  # move a database of another chain aside instead of refusing it (keeper/identity.py)
     )
@@ -94,6 +96,8 @@ ENV_FIELDS: dict[str, str] = {
     "PROGRESS_EVERY": "progress_every",
     "LIQUIDATION_MODE": "mode",
     "MAX_SLIPPAGE_BPS": "max_slippage_bps",
+    "MAX_PRICE_IMPACT_BPS": "max_price_impact_bps",
+    "CLOSE_FACTOR_BPS": "close_factor_bps",
 }
 
 
@@ -226,6 +230,15 @@ def load_settings(
         if slippage >= 10_000:
             raise ConfigError(f"MAX_SLIPPAGE_BPS must be below 10000 (100%), got {raw['max_slippage_bps']!r}")
         kwargs["max_slippage_bps"] = slippage
+    if "max_price_impact_bps" in raw:
+        kwargs["max_price_impact_bps"] = _int("MAX_PRICE_IMPACT_BPS", raw["max_price_impact_bps"], minimum=1)
+    if "close_factor_bps" in raw:
+        factor = _int("CLOSE_FACTOR_BPS", raw["close_factor_bps"], minimum=1)
+        if factor > 10_000:
+            raise ConfigError(
+                f"CLOSE_FACTOR_BPS must be at most 10000 (100%), got {raw['close_factor_bps']!r}"
+            )
+        kwargs["close_factor_bps"] = factor
     if "poll_interval" in raw:
         kwargs["poll_interval"] = _float("POLL_INTERVAL", raw["poll_interval"])
     for name in ("dry_run", "clear_dust_and_deficits", "settle_deficits", "reset_db"):

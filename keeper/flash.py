@@ -36,6 +36,7 @@ from keeper.rpc_batch import RawCall, RpcCounter, call_many
 log = logging.getLogger(__name__)
 
 QUOTE_EXACT_OUTPUT = function("QuoterV2", "quoteExactOutput")
+SLOT0 = function("UniswapV3Pool", "slot0")
 FLASH_LIQUIDATE = function("FlashLiquidator", "liquidate")
 ZERO_ADDRESS = "0x" + "00" * 20
 FEE_UNITS = 1_000_000  # Uniswap fee tiers are in hundredths of a BPS (500 = 0.05%)
@@ -56,6 +57,16 @@ class Route:
     fee: int
     via: str | None = None
     via_fee: int = 0
+
+    def hops(self) -> tuple[tuple[frozenset[str], int], ...]:
+        """The pools in the order the exact-output path (and QuoterV2's lists) walks them: the one
+        paying out the debt first."""
+        if self.via is None:
+            return ((frozenset((self.collateral, self.debt)), self.fee),)
+        return (
+            (frozenset((self.via, self.debt)), self.fee),
+            (frozenset((self.collateral, self.via)), self.via_fee),
+        )
 
     def path(self) -> bytes:
         """The exact-output path QuoterV2 takes: the debt asset first, the collateral last."""
@@ -99,10 +110,12 @@ class Routes:
     def __init__(self, deployment: Deployment):
         address = {a.symbol: a.address for a in deployment.assets}
         self._pools: dict[frozenset[str], list[int]] = {}
+        self.addresses: dict[tuple[frozenset[str], int], str] = {}  # (tokens, fee) -> the pool
         if deployment.uniswap is not None:
             for pool in deployment.uniswap.pools:
                 pair = frozenset((address[pool.token0], address[pool.token1]))
                 self._pools.setdefault(pair, []).append(pool.fee)
+                self.addresses[(pair, pool.fee)] = pool.address
         self._assets = sorted({a for pair in self._pools for a in pair})
 
     def __bool__(self) -> bool:
@@ -133,6 +146,7 @@ class FlashQuote:
     amount_in: int
     profit: int
     min_profit: int
+    impact_bps: int = 0  # how far the sale moves the pools' prices (the most of its hops), when measured
 
 
 @dataclass(frozen=True)
@@ -150,21 +164,53 @@ class FlashRequest:
 class Quoter:
     """Quotes flash liquidations with the deployment's QuoterV2, one JSON-RPC batch per call."""
 
-    def __init__(self, w3: Web3, quoter: str, routes: Routes, rpc: RpcCounter, max_slippage_bps: int):
+    def __init__(
+        self,
+        w3: Web3,
+        quoter: str,
+        routes: Routes,
+        rpc: RpcCounter,
+        max_slippage_bps: int,
+        measure_impact: bool = False,
+    ):
+        """`measure_impact`: also read each pool's price (slot0) in the quote batches, so that every
+        quote carries how far its sale moves the pools (`impact_bps`), for throttling."""
         self.w3 = w3
         self.quoter = Web3.to_checksum_address(quoter)
         self.routes = routes
         self.rpc = rpc
         self.max_slippage_bps = max_slippage_bps
+        self.measure_impact = measure_impact
 
-    def _amounts_in(self, asks: Sequence[tuple[Route, int]], block: BlockIdentifier) -> list[int | None]:
-        """What each (route, debt out) costs in collateral at `block`; None where the quote reverts
-        (no pool, not enough liquidity)."""
+    def _amounts_in(
+        self, asks: Sequence[tuple[Route, int]], block: BlockIdentifier
+    ) -> list[tuple[int, int] | None]:
+        """What each (route, debt out) costs in collateral at `block`, and how far it moves the pools'
+        prices (BPS; 0 unless measured); None where the quote reverts (no pool, not enough
+        liquidity). One batch: the quotes, then the prices of the pools they sell into."""
         calls = [QUOTE_EXACT_OUTPUT.call(self.quoter, route.path(), amount) for route, amount in asks]
         if not calls:
             return []
+        pools = (
+            sorted({hop for route, _ in asks for hop in route.hops()}, key=str) if self.measure_impact else []
+        )
+        reads = [SLOT0.call(self.routes.addresses[hop]) for hop in pools]
         self.rpc.add()
-        return [r.value[0] if r.ok else None for r in call_many(self.w3, calls, None, block)]
+        results = call_many(self.w3, [*calls, *reads], None, block)
+        prices = {hop: r.value[0] for hop, r in zip(pools, results[len(calls) :], strict=True) if r.ok}
+        out: list[tuple[int, int] | None] = []
+        for (route, _), result in zip(asks, results[: len(calls)], strict=True):
+            if not result.ok:
+                out.append(None)
+                continue
+            amount_in, after = result.value[0], result.value[1]
+            moves = [
+                _move_bps(prices[hop], sqrt_after)
+                for hop, sqrt_after in zip(route.hops(), after, strict=False)
+                if hop in prices
+            ]
+            out.append((amount_in, max(moves, default=0)))
+        return out
 
     def best_routes(
         self, requests: Sequence[FlashRequest], block: BlockIdentifier
@@ -176,7 +222,7 @@ class Quoter:
         quotes: dict[str, list[FlashQuote]] = {}
         for (req, route), cost in zip(asks, costs, strict=True):
             if cost is not None:
-                quotes.setdefault(req.key, []).append(self._quote(req, route, cost))
+                quotes.setdefault(req.key, []).append(self._quote(req, route, *cost))
         return {key: tuple(sorted(found, key=lambda q: -q.profit)) for key, found in quotes.items()}
 
     def in_sequence(
@@ -193,22 +239,34 @@ class Quoter:
         cumulative = self._amounts_in(asks, block)
         spent: dict[Route, int] = {}
         quotes: dict[str, FlashQuote] = {}
-        for (req, route), total_in in zip(ordered, cumulative, strict=True):
-            if total_in is None:
+        for (req, route), total in zip(ordered, cumulative, strict=True):
+            if total is None:
                 continue
+            total_in, impact = total
             before = spent.get(route, 0)
             spent[route] = total_in
-            quotes[req.key] = self._quote(req, route, total_in - before)
+            quotes[req.key] = self._quote(req, route, total_in - before, impact)
         return quotes
 
-    def _quote(self, req: FlashRequest, route: Route, amount_in: int) -> FlashQuote:
+    def _quote(self, req: FlashRequest, route: Route, amount_in: int, impact_bps: int = 0) -> FlashQuote:
         profit = req.collateral_to_liquidator - amount_in
         allowance = -(-amount_in * self.max_slippage_bps // 10_000)
-        return FlashQuote(route, req.debt_to_repay, amount_in, profit, max(0, profit - allowance))
+        return FlashQuote(route, req.debt_to_repay, amount_in, profit, max(0, profit - allowance), impact_bps)
 
 
-def flash_call(flash_liquidator: str, user: str, quote: FlashQuote, deadline: int) -> RawCall:
-    """`FlashLiquidator.liquidate(order)`: to the target (debtToCover max), along the quote's route,
+def _move_bps(sqrt_before: int, sqrt_after: int) -> int:
+    """How far a pool's price moves from `sqrt_before` to `sqrt_after` (Q64.96 square roots), in BPS of
+    the price before, rounded up."""
+    if sqrt_before == 0:
+        return 0
+    before, after = sqrt_before * sqrt_before, sqrt_after * sqrt_after
+    return -(-abs(after - before) * 10_000 // before)
+
+
+def flash_call(
+    flash_liquidator: str, user: str, quote: FlashQuote, deadline: int, debt_to_cover: int = MAX_UINT256
+) -> RawCall:
+    """`FlashLiquidator.liquidate(order)`: `debt_to_cover` (max: to the target), along the quote's route,
     asking for at least its `min_profit`, in block `deadline` at the latest (the block after the one
     it was quoted at: a later one would sell into a market its quote did not see, and reverts cheaply
     instead)."""
@@ -217,7 +275,7 @@ def flash_call(flash_liquidator: str, user: str, quote: FlashQuote, deadline: in
         route.collateral,
         route.debt,
         user,
-        MAX_UINT256,
+        debt_to_cover,
         route.fee,
         route.via or ZERO_ADDRESS,
         route.via_fee,

@@ -17,7 +17,6 @@ from keeper.dispatch import Dispatcher, Round
 from keeper.errors import SimulationError, SimulationTimeout
 from keeper.execution_records import Detection, detection_json, detection_key
 from keeper.flash import flash_call
-from keeper.maths import MAX_UINT256
 from keeper.metrics import Metrics
 from keeper.model import PoolModel
 from keeper.rpc_batch import RawCall
@@ -40,10 +39,13 @@ LIQUIDATE_FUNCTION = function("LendingPool", "liquidate")
 
 
 def liquidate_call(pool: str, opp: Opportunity) -> RawCall:
-    """`liquidate(collateral, debt, user, max, false)`, encoded without web3.py's per-argument checks.
-    "As much as allowed": the pool repays exactly what restores the target (or clears dust), so a
-    price update landing first changes the amount instead of reverting."""
-    return LIQUIDATE_FUNCTION.call(pool, opp.collateral.asset, opp.debt.asset, opp.user, MAX_UINT256, False)
+    """`liquidate(collateral, debt, user, debtToCover, false)`, encoded without web3.py's per-argument
+    checks. By default debtToCover is "as much as allowed": the pool repays exactly what restores the
+    target (or clears dust), so a price update landing first changes the amount instead of reverting;
+    a fixed close factor or a throttled chunk asks for less."""
+    return LIQUIDATE_FUNCTION.call(
+        pool, opp.collateral.asset, opp.debt.asset, opp.user, opp.debt_to_cover, False
+    )
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Attempts:
     skipped: dict[str, str] = field(default_factory=dict)  # account -> why nothing was sent
     awaiting_funds: set[str] = field(default_factory=set)  # skipped for lack of ETH or debt token
     timed_out: set[str] = field(default_factory=set)  # the node did not answer the simulation in time
-    deferred: set[str] = field(default_factory=set)  # left for the next block (a pool in use, no room)
+    deferred: set[str] = field(default_factory=set)  # re-checked at the next block (not sent in this one)
     flash_gas: int = 0  # gas of the flash liquidations sent for this block so far
 
 
@@ -156,6 +158,9 @@ class Liquidator:
             opp = decision.opportunity
             if not decision.send:
                 attempts.skipped[opp.user] = decision.reason
+                # Re-checked next block: the bonus grows as the health factor falls, and a flash
+                # liquidation's quote moves with the pools, which no event of the pool announces.
+                attempts.deferred.add(opp.user)
                 self.metrics.skipped.labels(reason="unprofitable").inc()
                 log.info(
                     "skip user=%s hf=%d profit_usd=%.2f reason=%s",
@@ -165,7 +170,9 @@ class Liquidator:
                     decision.reason,
                 )
             elif opp.intent in in_flight:
+                # Re-checked next block: what is pending may leave it liquidatable (a chunk, a revert).
                 attempts.skipped[opp.user] = "in flight"
+                attempts.deferred.add(opp.user)
             elif opp.flash is None and not funds.cover(opp.debt, opp.preview.debt_to_repay):
                 self._await_funds(attempts, opp.user, "insufficient debt token")
             else:
@@ -224,7 +231,7 @@ class Liquidator:
         if opp.flash is None:
             return liquidate_call(self.pool, opp)
         assert self.flash_liquidator is not None, "a flash liquidation without a FlashLiquidator"
-        return flash_call(self.flash_liquidator, opp.user, opp.flash, head + 1)
+        return flash_call(self.flash_liquidator, opp.user, opp.flash, head + 1, opp.debt_to_cover)
 
     def _outcome(self, memo: DetectionMemo, outcome: Dispatched, head: int, attempts: Attempts) -> None:
         opp = memo.decision.opportunity

@@ -80,7 +80,14 @@ class Keeper:
         quoter = None
         if ctx.flash_liquidator is not None and deployment.uniswap is not None:
             routes = Routes(deployment)
-            quoter = Quoter(w3, deployment.uniswap.quoter, routes, self.rpc, settings.max_slippage_bps)
+            quoter = Quoter(
+                w3,
+                deployment.uniswap.quoter,
+                routes,
+                self.rpc,
+                settings.max_slippage_bps,
+                measure_impact=settings.max_price_impact_bps is not None,
+            )
         self.strategy = Strategy(
             w3,
             ctx.contracts,
@@ -90,6 +97,8 @@ class Keeper:
             bid_share=settings.bid_share,
             mode=settings.mode,
             quoter=quoter,
+            close_factor_bps=settings.close_factor_bps,
+            max_price_impact_bps=settings.max_price_impact_bps,
         )
         self.wallet = Wallet(w3, ctx.address, metrics, self.rpc, settings.min_eth_balance)
         self.dispatcher = Dispatcher(

@@ -56,6 +56,7 @@ class Opportunity:
     revenue_usd: Decimal  # collateral to the liquidator minus debt repaid, before gas
     gas_cost_usd: Decimal  # worst case: maxFeePerGas x gas limit, plus the most the bid may spend
     clears_dust: bool  # repays the whole reserve debt or seizes the whole collateral
+    debt_to_cover: int = MAX_UINT256  # what liquidate is asked to repay at most (max: to the target)
     flash: FlashQuote | None = None  # how it is sold, when it goes through a flash swap
     routes: tuple[FlashQuote, ...] = ()  # every route that can sell it, best first (flash is one)
 
@@ -106,7 +107,13 @@ class Strategy:
         bid_share: Decimal = Decimal(0),
         mode: str = INVENTORY,
         quoter: Quoter | None = None,
+        close_factor_bps: int | None = None,
+        max_price_impact_bps: int | None = None,
     ):
+        """`close_factor_bps` asks every liquidation for that share of the account's debt in the reserve
+        (a fixed close factor, for comparisons; the pool repays the smaller of it and what reaches the
+        target); `max_price_impact_bps` splits a flash liquidation whose sale would move the pools by
+        more into a first chunk that moves them by about that much (the rest in later blocks)."""
         self.w3 = w3
         self.contracts = contracts
         self.rpc = rpc
@@ -115,6 +122,8 @@ class Strategy:
         self.bid_share = bid_share
         self.mode = mode if quoter is not None else INVENTORY
         self.quoter = quoter
+        self.close_factor_bps = close_factor_bps
+        self.max_price_impact_bps = max_price_impact_bps
 
     def previews(
         self,
@@ -126,17 +135,40 @@ class Strategy:
         """previewLiquidation of every pair of every user in one JSON-RPC batch; a revert comes
         back as its error text."""
         pairs = [(u, c, d) for u in users for c, d in model.liquidation_pairs(u)]
-        if not pairs:
+        asks = {(user, c.id, d.id): self.debt_to_cover(model, user, d) for user, c, d in pairs}
+        return self._preview_many(model, asks, caller, block)
+
+    def debt_to_cover(self, model: PoolModel, user: str, debt: Reserve) -> int:
+        """What to ask the pool to repay: everything it allows (it stops at the target), or the close
+        factor's share of the account's debt in the reserve (rounded up)."""
+        if self.close_factor_bps is None:
+            return MAX_UINT256
+        owed = -(-model.accounts[user].drawn_shares.get(debt.id, 0) * debt.borrow_index // maths.RAY)
+        return max(1, -(-owed * self.close_factor_bps // 10_000))
+
+    def _preview_many(
+        self,
+        model: PoolModel,
+        asks: dict[tuple[str, int, int], int],
+        caller: str,
+        block: BlockIdentifier,
+    ) -> dict[tuple[str, int, int], Preview | str]:
+        """previewLiquidation of each (user, collateral id, debt id) with its debtToCover, one batch."""
+        if not asks:
             return {}
         pool = self.contracts.pool.address
-        calls = [PREVIEW_LIQUIDATION.call(pool, c.asset, d.asset, user, MAX_UINT256) for user, c, d in pairs]
+        calls = [
+            PREVIEW_LIQUIDATION.call(
+                pool, model.reserves[cid].asset, model.reserves[did].asset, user, debt_to_cover
+            )
+            for (user, cid, did), debt_to_cover in asks.items()
+        ]
         results = call_many(self.w3, calls, caller, block)
         self.rpc.add()
-        out: dict[tuple[str, int, int], Preview | str] = {}
-        for (user, c, d), result in zip(pairs, results, strict=True):
-            key = (user, c.id, d.id)
-            out[key] = Preview(*result.value[0]) if result.ok else str(result.value)
-        return out
+        return {
+            key: Preview(*result.value[0]) if result.ok else str(result.value)
+            for key, result in zip(asks, results, strict=True)
+        }
 
     def rank(
         self,
@@ -174,6 +206,10 @@ class Strategy:
             opportunity = self._opportunity(
                 model, user, cid, did, preview, quotes.get((user, cid, did), ()), holds
             )
+            if opportunity is not None:
+                opportunity = replace(
+                    opportunity, debt_to_cover=self.debt_to_cover(model, user, model.reserves[did])
+                )
             if opportunity is None:
                 reverted.setdefault(user, "no Uniswap route can sell the collateral for the debt")
                 continue
@@ -185,6 +221,7 @@ class Strategy:
             if current is None or opportunity.profit_usd > current.profit_usd:
                 best[user] = opportunity
         ordered = sorted(best.values(), key=lambda o: (-o.profit_usd, o.health_factor))
+        ordered = self._throttled(model, ordered, caller, block)
         decisions, deferred = self._in_sequence([self.decide(o) for o in ordered], block)
         for user in {d.opportunity.user for d in decisions} ^ best.keys():
             if user not in deferred:
@@ -311,6 +348,56 @@ class Strategy:
                 quote = quotes[o.intent]
                 out.append(self.decide(self._with_route(o, quote)))
         return out, deferred
+
+    def _throttled(
+        self, model: PoolModel, ordered: list[Opportunity], caller: str, block: BlockIdentifier
+    ) -> list[Opportunity]:
+        """With a price-impact bound: each flash liquidation whose sale would move the pools by more is
+        replaced by a first chunk, its debtToCover scaled down to move them by about the bound
+        (impact grows about in proportion to the amount sold), previewed and quoted again (one batch
+        each). A chunk the pool refuses (it would leave dust) keeps the whole liquidation; the rest of
+        the account is liquidated in later blocks, re-checked each time."""
+        bound = self.max_price_impact_bps
+        if bound is None or self.quoter is None:
+            return ordered
+        big = [o for o in ordered if o.flash is not None and o.flash.impact_bps > bound]
+        if not big:
+            return ordered
+        chunks = {
+            (o.user, o.collateral.id, o.debt.id): max(
+                1, o.preview.debt_to_repay * bound // o.flash.impact_bps
+            )
+            for o in big
+            if o.flash is not None
+        }
+        previews = self._preview_many(model, chunks, caller, block)
+        requests = [
+            FlashRequest(
+                o.intent, o.collateral.asset, o.debt.asset, p.debt_to_repay, p.collateral_to_liquidator
+            )
+            for o in big
+            if isinstance(p := previews[(o.user, o.collateral.id, o.debt.id)], Preview)
+        ]
+        quotes = self.quoter.best_routes(requests, block)
+        out = []
+        for o in ordered:
+            key = (o.user, o.collateral.id, o.debt.id)
+            preview = previews.get(key)
+            routes = quotes.get(o.intent, ())
+            if key not in chunks or not isinstance(preview, Preview) or not routes:
+                out.append(o)  # not throttled, or the chunk cannot be made: the whole liquidation
+                continue
+            chunk = replace(o, preview=preview, debt_to_cover=chunks[key], routes=routes)
+            log.info(
+                "throttled user=%s impact_bps=%d bound_bps=%d debt_to_cover=%d of %d",
+                o.user,
+                o.flash.impact_bps if o.flash else 0,
+                bound,
+                chunks[key],
+                o.preview.debt_to_repay,
+            )
+            out.append(self._with_route(chunk, routes[0]))
+        return out
 
     @staticmethod
     def _clashes(route: Route, used: dict[tuple[frozenset[str], int], Route]) -> bool:

@@ -17,6 +17,7 @@ CONTRACTS = ("LendingPool", "PriceOracle", "LiquidationLens", "MockPriceFeed", "
 #: Uniswap V3 contracts the keeper calls, from the compiled artifacts the npm packages ship.
 PACKAGE_ARTIFACTS = {
     "QuoterV2": "@uniswap/v3-periphery/artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json",
+    "UniswapV3Pool": "@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json",
 }
 
 
