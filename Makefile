@@ -20,7 +20,7 @@ CONTRACT_TESTS ?= tests/contracts
 PYTHON_TESTS := tests/deploy tests/keeper tests/market tests/packaging tests/alerts
 ALERT_TESTS := tests/alerts/*.test.yml
 
-.PHONY: setup test test-contracts test-deploy test-keeper test-alerts demo bench lint compile abis clean help
+.PHONY: setup test test-contracts test-deploy test-keeper test-alerts demo study bench lint compile abis clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -74,6 +74,10 @@ test-alerts: setup ## only the Prometheus alerting rules (promtool check and uni
 demo: setup ## deploy on an embedded Anvil, seed 300 borrowers, replay a crash, let the keeper liquidate, report
 	brownie compile
 	python scripts/demo.py $(DEMO_ARGS)
+
+study: setup ## replay one market-driven crash per liquidation strategy (dump, throttled, 50% close factor) into reports/study (STUDY_ARGS)
+	brownie compile
+	python scripts/study.py $(STUDY_ARGS)
 
 bench: setup ## gas and keeper benchmarks into bench/results.json (BENCH_ARGS for bench/keeper.py)
 	brownie compile

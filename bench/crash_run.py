@@ -40,6 +40,7 @@ class CrashOptions:
     )
     keeper_url: UrlWrapper | None = None
     keeper_args: list[str] = field(default_factory=lambda: ["--poll-interval", "0.05"])
+    flash: bool = False  # the keeper holds no debt token and liquidates with flash swaps (--mode flash)
 
 
 @dataclass
@@ -72,7 +73,7 @@ def run_crash(workdir: Path, opts: CrashOptions) -> CrashResult:
 
     rng = random.Random(opts.liquidatable)
     workdir.mkdir(parents=True, exist_ok=True)
-    chain = Chain.start(workdir / "chain")
+    chain = Chain.start(workdir / "chain", accounts=4 + len(FLASH_ARBS), flash=opts.flash)
     keeper: KeeperProcess | None = None
     rival: RivalProcess | None = None
     try:
@@ -90,7 +91,8 @@ def run_crash(workdir: Path, opts: CrashOptions) -> CrashResult:
         w3 = chain.w3
         keeper_address = w3.eth.accounts[KEEPER_INDEX]
         rival_address = w3.eth.accounts[RivalProcess.INDEX]
-        chain.fund(victims + others, keeper=keeper_address)
+        chain.fund(victims + others, keeper=None if opts.flash else keeper_address)
+        arbitrageurs = open_arbitrageurs(chain) if opts.flash else []
         if opts.rival:
             chain.fund_liquidator(rival_address)
         chain.seeder.seed(victims + others)
@@ -98,11 +100,11 @@ def run_crash(workdir: Path, opts: CrashOptions) -> CrashResult:
         chain.interval_mining(opts.block_time)
         wrapper = opts.keeper_url or (lambda url: nullcontext(url))
         with wrapper(chain.node.url) as keeper_url:
-            keeper = KeeperProcess(
-                keeper_url, chain.deployment_path, workdir, dev_key(KEEPER_INDEX), opts.keeper_args
-            )
+            args = [*opts.keeper_args, "--mode", "flash"] if opts.flash else opts.keeper_args
+            keeper = KeeperProcess(keeper_url, chain.deployment_path, workdir, dev_key(KEEPER_INDEX), args)
             keeper.start(timeout=180)
-            wait_until_approved(chain, keeper_address, keeper, timeout=max(60, 20 * opts.block_time))
+            if not opts.flash:  # a flash keeper approves nothing: its FlashLiquidator brings the debt
+                wait_until_approved(chain, keeper_address, keeper, timeout=max(60, 20 * opts.block_time))
             if opts.rival:
                 rival = RivalProcess(
                     chain.node.url, chain.deployment_path, workdir, dev_key(RivalProcess.INDEX)
@@ -118,6 +120,8 @@ def run_crash(workdir: Path, opts: CrashOptions) -> CrashResult:
             feed = contract(w3, "MockPriceFeed", chain.feeds["WETH"])
             price = round(PRICES["WETH"] * (1 - CRASH_FALL) * 1e8)
             tx = feed.functions.setPrice(price).transact({"from": w3.eth.accounts[0], "gas": 100_000})
+            for arb in arbitrageurs:  # the pools follow in the same block
+                arb.send(price)
             update_block = int(w3.eth.wait_for_transaction_receipt(tx, timeout=120)["blockNumber"])
             lens = contract(w3, "LiquidationLens", chain.lens)
             made = lens.functions.getLiquidatable(users).call(block_identifier=update_block)[0]
@@ -161,6 +165,29 @@ def run_crash(workdir: Path, opts: CrashOptions) -> CrashResult:
         if keeper is not None:
             keeper.stop(timeout=10)
         chain.stop()
+
+
+#: The pools an arbitrageur moves to the crash's price in the block of the update (flash crash).
+FLASH_ARBS = (("WETH", "USDC"), ("WETH", "DAI"))
+
+
+def open_arbitrageurs(chain: Any) -> list[Any]:
+    """One funded arbitrageur per WETH pool (the accounts after the keeper's, supplier's and rival's)."""
+    from bench.keeper import PRICES
+    from keeper.deployment import load_deployment
+    from scripts.market.arbitrageur import Arbitrageur
+    from scripts.market.pool_prices import UsdPool
+    from scripts.market.transactions import UnlockedAccount
+
+    deployment = load_deployment(chain.deployment_path)
+    assert deployment.uniswap is not None
+    arbitrageurs = []
+    for i, (asset, stable) in enumerate(FLASH_ARBS):
+        pool = UsdPool.of(deployment, asset, stable)
+        account = UnlockedAccount(chain.w3, chain.w3.eth.accounts[4 + i], priority_fee_wei=0)
+        risky = int(100_000_000 / PRICES[asset] * 10**pool.risky_decimals)  # $100M to sell
+        arbitrageurs.append(Arbitrageur.open(account, deployment.uniswap.router, pool, risky, 0))
+    return arbitrageurs
 
 
 def wait_until_cleared(w3: Any, lens: Any, users: list[str], keeper: Any, opts: CrashOptions) -> None:

@@ -68,12 +68,16 @@ OPERATIONS = (
     "liquidate_deficit",
     "liquidate_2x2",
     "settle_deficit",
+    "flash_liquidate",
+    "flash_liquidate_two_hop",
 )
 
 #: Public anchors: gas of one partial `liquidationCall` (single collateral, single debt).
 ANCHORS = {"Aave V4": 365_078, "Aave V3": 340_429}
 #: Issue 4's goal for `liquidate_partial`.
 GOAL = {"operation": "liquidate_partial", "max_gas": 150_000}
+#: Issue 16's goal for a flash liquidation (Aave V3 flash-loan liquidators commonly cost 400-600k).
+FLASH_GOAL = {"operation": "flash_liquidate", "max_gas": 260_000}
 
 #: Rate model set on every reserve (annual BPS).
 RATE_MODEL = dict(base_rate=0, slope1=400, slope2=60_00, optimal=80_00)
@@ -129,10 +133,25 @@ CONDITIONS = {
             "(a deficit on a reserve that is not paused is settled by the liquidation itself); the fee "
             "receiver's DAI shares cover it"
         ),
+        "flash_liquidate": (
+            "FlashLiquidator.liquidate by its owner, to the target, on the liquidate_to_target victim: one "
+            "exact-output swap in the real Uniswap V3 WETH/USDC 0.05% pool (from the npm artifacts) whose "
+            "callback liquidates; warm contract (an earlier flash liquidation left it WETH profit)"
+        ),
+        "flash_liquidate_two_hop": (
+            "the same, WETH collateral and DAI debt with no WETH/DAI pool: WETH -> USDC (0.05%) -> DAI "
+            "(0.05%), two nested swaps"
+        ),
     },
     "anchors": {f"{name} liquidationCall partial": gas for name, gas in ANCHORS.items()},
     "goal": GOAL,
+    "flash_goal": FLASH_GOAL,
+    "uniswap": "WETH/USDC 0.05% and USDC/DAI 0.05% pools created at the crash prices, $20M within +-2% each",
 }
+
+
+#: keccak256("Swap(address,address,int256,int256,uint160,uint128,int24)"), Uniswap V3's pool event.
+SWAP_TOPIC = "c42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67"
 
 
 class BenchmarkError(RuntimeError):
@@ -173,6 +192,11 @@ class Scenario:
         deployer.transfer(self.earlier_victim, 10**18, silent=True)
         self.deficit_victim_2 = accounts.add("0x" + "b4" * 32)
         deployer.transfer(self.deficit_victim_2, 10**18, silent=True)
+        self.dai_victim = accounts.add("0x" + "b5" * 32)  # WETH collateral, DAI debt (two hops)
+        deployer.transfer(self.dai_victim, 10**18, silent=True)
+        self.warm_victim = accounts.add("0x" + "b6" * 32)  # the FlashLiquidator's earlier liquidation
+        deployer.transfer(self.warm_victim, 10**18, silent=True)
+        self.flash = None
 
     def units(self, symbol: str, amount: int) -> int:
         return amount * 10 ** RESERVES[symbol]["decimals"]
@@ -230,6 +254,11 @@ class Scenario:
         p.supply(self.victim_2x2, "WBTC", u("WBTC", 1))
         p.borrow(self.victim_2x2, "USDC", u("USDC", 80_000))
         p.borrow(self.victim_2x2, "DAI", u("DAI", 45_000))  # HF 0.974 at $1,600
+
+        p.supply(self.dai_victim, "WETH", u("WETH", 100))
+        p.borrow(self.dai_victim, "DAI", u("DAI", 130_000))  # HF 0.985 at $1,600
+        p.supply(self.warm_victim, "WETH", u("WETH", 10))
+        p.borrow(self.warm_victim, "USDC", u("USDC", 13_000))
 
         # The user of the plain operations holds WETH (approved) but has never touched the pool.
         p.mint_and_approve(self.user, "WETH", u("WETH", 20))
@@ -407,8 +436,71 @@ class Scenario:
         check(counts == (2, 2), f"{name}: {counts} collaterals and debts left, not 2 and 2")
         return {name: tx.gas_used}
 
+    def deploy_flash(self) -> None:
+        """Uniswap V3 (the npm packages' bytecode) with pools at the crash prices, and a FlashLiquidator
+        owned by the liquidator, warmed by one flash liquidation (its profit slot holds WETH)."""
+        from brownie import FlashLiquidator, web3
+
+        from keeper.deployment import AssetInfo
+        from scripts.deployer import Sender
+        from scripts.uniswap import PairPlan, UniswapDeployer, UniswapPlan
+
+        p = self.p
+        assets = {
+            s: AssetInfo(s, t.address, t.decimals(), p.feeds[s].address, mock_token=True)
+            for s, t in p.tokens.items()
+        }
+        prices = {s: p.oracle.getPrice(t) for s, t in p.tokens.items()}
+        plan = UniswapPlan(
+            pairs=(PairPlan("WETH", "USDC", 500), PairPlan("USDC", "DAI", 500)), full_range_usd=0
+        )
+        self.uniswap = UniswapDeployer(
+            web3, Sender(web3, address=accounts[8].address), plan, assets, prices
+        ).deploy()
+        self.flash = FlashLiquidator.deploy(
+            self.pool, self.uniswap.factory, self.liquidator, {"from": p.deployer}
+        )
+        tx = self.flash.liquidate(self._order(self.warm_victim, "USDC"), {"from": self.liquidator})
+        check(tx.return_value > 0, "the warm-up flash liquidation left no profit")
+
+    def _order(self, user, debt: str) -> tuple:
+        """A FlashLiquidator order to the target: direct WETH/USDC, or WETH -> USDC -> DAI for DAI."""
+        two_hop = debt == "DAI"
+        return (
+            self.weth,
+            self.p.tokens[debt],
+            user,
+            MAX_UINT,
+            500,
+            self.usdc if two_hop else "0x" + "00" * 20,
+            500 if two_hop else 0,
+            0,
+            chain.height + 1,
+        )
+
+    def flash_liquidate(self) -> dict[str, int]:
+        gas = {}
+        for name, victim, debt in (
+            ("flash_liquidate", self.victim, "USDC"),
+            ("flash_liquidate_two_hop", self.dai_victim, "DAI"),
+        ):
+            chain.revert()
+            self.tick()
+            profit_before = self.weth.balanceOf(self.flash)
+            tx = self.flash.liquidate(self._order(victim, debt), {"from": self.liquidator})
+            check("FlashLiquidation" in tx.events, f"{name}: no FlashLiquidation")
+            check(
+                self.weth.balanceOf(self.flash) > profit_before > 0, f"{name}: no profit, or a cold contract"
+            )
+            swaps = sum(1 for e in tx.logs if e["topics"][0].hex().endswith(SWAP_TOPIC))
+            check(swaps == (2 if debt == "DAI" else 1), f"{name}: {swaps} swaps")
+            self._check_at_target(name, victim)
+            gas[name] = tx.gas_used
+        return gas
+
     def measure_liquidations(self) -> dict[str, int]:
         self.crash()
+        self.deploy_flash()
         chain.snapshot()
         gas: dict[str, int] = {}
         for variant in (
@@ -421,6 +513,7 @@ class Scenario:
             chain.revert()
             self.tick()
             gas.update(variant())
+        gas.update(self.flash_liquidate())
         chain.revert()
         return gas
 
@@ -499,7 +592,10 @@ def print_table(gas: dict[str, int], snapshot: dict[str, int], conditions: dict)
         "liquidations: WETH collateral, USDC debt, each from the same snapshot."
     )
     anchors = "; ".join(f"{name} partial liquidationCall {gas_:,}" for name, gas_ in ANCHORS.items())
-    print(f"Anchors: {anchors}. Goal: {GOAL['operation']} <= {GOAL['max_gas']:,}.")
+    print(
+        f"Anchors: {anchors}. Goals: {GOAL['operation']} <= {GOAL['max_gas']:,}, "
+        f"{FLASH_GOAL['operation']} <= {FLASH_GOAL['max_gas']:,}."
+    )
     header = f"{'operation':<26}{'gas':>9}{'snapshot':>10}{'delta':>9}"
     header += "".join(f"{'vs ' + name:>12}" for name in ANCHORS) + "  goal"
     print(header)
@@ -515,9 +611,10 @@ def print_table(gas: dict[str, int], snapshot: dict[str, int], conditions: dict)
             row += "".join(f"{f'{(used - anchor) / anchor:+.1%}':>12}" for anchor in ANCHORS.values())
         else:
             row += " " * 12 * len(ANCHORS)
-        if name == GOAL["operation"]:
-            over = used - GOAL["max_gas"]
-            row += "  " + ("met" if over <= 0 else f"over by {over:,}")
+        for goal in (GOAL, FLASH_GOAL):
+            if name == goal["operation"]:
+                over = used - goal["max_gas"]
+                row += "  " + ("met" if over <= 0 else f"over by {over:,}")
         print(row.rstrip())
     print()
     if not snapshot:

@@ -41,7 +41,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ from keeper.rpc_batch import RpcCounter  # noqa: E402
 from scripts.deployer import Sender, contract, default_plan, deploy  # noqa: E402
 from scripts.devnode import AnvilNode  # noqa: E402
 from scripts.keeper_process import KeeperProcess  # noqa: E402
+from scripts.market.engine import MARKET_UNISWAP  # noqa: E402
 from scripts.population import Position, Seeder, Sizing, borrower_address, seeding_web3  # noqa: E402
 
 log = logging.getLogger("bench.keeper")
@@ -72,6 +73,7 @@ GOALS = {
     "sweep_10k_rpc_calls": ("<=", 25),
     "crash_50.next_block_share": (">=", 0.95),
     "crash_1000.capacity_share": (">=", 0.95),
+    "crash_1000_flash.capacity_share": (">=", 0.95),
     "crash_50_rival.races_won_share": (">=", 0.9),
     "crash_50_rival.next_block_share": (">=", 0.95),
     "crash_50_rival.records_mismatch": ("<=", 0),
@@ -84,11 +86,16 @@ SCENARIOS = (
     "sweep",
     "crash_50",
     "crash_1000",
+    "crash_1000_flash",
     "crash_50_rival",
     "restart_gap",
     "ganache_crash_50",
     "crash_50_slow_rpc",
 )
+#: The flash crash's market: the crash pools (scripts/market/engine.py) with $2B within +-2% of the price,
+#: so that a thousand liquidations' sales move them by well under their bonus, and arbitrageurs move them
+#: to the new price in the block of the price update.
+FLASH_POOLS = replace(MARKET_UNISWAP, depth_usd=2_000_000_000.0, full_range_usd=200_000_000.0)
 #: Prices at seeding (USD); the crash moves WETH only.
 PRICES = {"WETH": 2_000.0, "WBTC": 60_000.0, "USDC": 1.0, "DAI": 1.0}
 CRASH_FALL = 0.05
@@ -129,13 +136,19 @@ class Chain:
     pool: str
 
     @classmethod
-    def start(cls, workdir: Path, accounts: int = 4) -> Chain:
+    def start(cls, workdir: Path, accounts: int = 4, flash: bool = False) -> Chain:
+        """A fresh node and deployment; with `flash`, Uniswap V3 pools deep enough that the crash's
+        liquidations are limited by block gas, not by the market (FLASH_POOLS), and a FlashLiquidator
+        owned by the keeper."""
         node = AnvilNode(accounts=accounts, extra=["--block-base-fee-per-gas", "0"])
         node.start()
         try:
             w3 = node.web3()
             deployer = Sender(w3, address=w3.eth.accounts[0])
-            deployment = deploy(w3, deployer, default_plan(), network="bench").write(workdir / "deployments")
+            plan = default_plan()
+            if flash:
+                plan = replace(plan, uniswap=FLASH_POOLS, flash_owner=w3.eth.accounts[KEEPER_INDEX])
+            deployment = deploy(w3, deployer, plan, network="bench").write(workdir / "deployments")
             return cls(
                 node=node,
                 w3=w3,
@@ -269,15 +282,15 @@ def check_sample(w3: Web3, pool_address: str, head: int, hfs: dict[str, int], rn
 
 
 def crash_benchmark(
-    workdir: Path, liquidatable: int, healthy: int, block_time: int, timeout: float
+    workdir: Path, liquidatable: int, healthy: int, block_time: int, timeout: float, flash: bool = False
 ) -> dict[str, Any]:
-    """crash_50 / crash_1000: the observer's figures (the same keys as before), the keeper's
-    wall-clock figures from its own records, and `records_mismatch`."""
+    """crash_50 / crash_1000 / crash_1000_flash: the observer's figures (the same keys as before), the
+    keeper's wall-clock figures from its own records, and `records_mismatch`. With `flash` the keeper
+    holds no debt token and liquidates through its FlashLiquidator (`--mode flash`)."""
     from bench.crash_run import CrashOptions, run_crash
 
-    run = run_crash(
-        workdir / f"crash_{liquidatable}", CrashOptions(liquidatable, healthy, block_time, timeout)
-    )
+    name = f"crash_{liquidatable}" + ("_flash" if flash else "")
+    run = run_crash(workdir / name, CrashOptions(liquidatable, healthy, block_time, timeout, flash=flash))
     return crash_report(run)
 
 
@@ -451,6 +464,10 @@ def main(argv: list[str] | None = None) -> int:
             keeper[f"crash_{count}"] = crash_benchmark(
                 workdir, count, args.healthy, args.block_time, args.timeout
             )
+    if "crash_1000_flash" in only:
+        keeper["crash_1000_flash"] = crash_benchmark(
+            workdir, 1000, args.healthy, args.block_time, args.timeout, flash=True
+        )
     keeper.update(scenario_results(only, workdir, args))
     merged = {**results.get("keeper", {}), **keeper}
     results["keeper"] = merged

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -20,6 +20,7 @@ from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint
 
 from keeper.bidding import BidPolicy
+from keeper.config import Settings
 from keeper.rivals import RivalWatch
 from keeper.rpc_batch import RawCall, RpcCounter, raw_call, send_batch
 from keeper.store import DROPPED, FAILED, MINED, PENDING, REPLACED, Store, TxRecord
@@ -44,6 +45,9 @@ from keeper.transactions import (
     rejection,
 )
 from keeper.wallet import Wallet
+
+if TYPE_CHECKING:
+    from keeper.chain import ChainContext
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +108,35 @@ class Dispatcher:
         self._queue_gas_floor = 0
         #: The latest block's gas limit, read with the fees (30M until read).
         self.block_gas_limit = 30_000_000
+
+    @classmethod
+    def of(
+        cls,
+        ctx: ChainContext,
+        store: Store,
+        rpc: RpcCounter,
+        wallet: Wallet,
+        settings: Settings,
+        clock: Callable[[], float],
+        on_replaced: Callable[[], None],
+    ) -> Dispatcher:
+        """The dispatcher the settings describe, signing with the validated account (if any)."""
+        return cls(
+            ctx.w3,
+            ctx.account,
+            store,
+            rpc,
+            wallet,
+            max_gas_gwei=settings.max_gas_gwei,
+            fee_bump=settings.fee_bump,
+            replace_after_blocks=settings.replace_after_blocks,
+            dry_run=settings.dry_run,
+            gas_limit_liquidation=settings.gas_limit_liquidation,
+            confirmations=settings.confirmations,
+            clock=clock,
+            on_replaced=on_replaced,
+            bid_share=settings.bid_share,
+        )
 
     @property
     def address(self) -> str | None:

@@ -22,16 +22,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eth_abi.packed import encode_packed
 from web3 import Web3
 from web3.types import BlockIdentifier
 
 from keeper.calls import function
-from keeper.config import MODES
+from keeper.config import MODES, Settings
 from keeper.deployment import Deployment
 from keeper.maths import MAX_UINT256
 from keeper.rpc_batch import RawCall, RpcCounter, call_many
+
+if TYPE_CHECKING:
+    from keeper.chain import ChainContext
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +185,22 @@ class Quoter:
         self.rpc = rpc
         self.max_slippage_bps = max_slippage_bps
         self.measure_impact = measure_impact
+
+    @classmethod
+    def of(cls, ctx: ChainContext, rpc: RpcCounter, settings: Settings) -> Quoter | None:
+        """The quoter of a validated deployment's Uniswap section (None without one), with the
+        slippage allowance and, when throttling, the impact measurement the settings ask for."""
+        uniswap = ctx.deployment.uniswap
+        if uniswap is None:
+            return None
+        return cls(
+            ctx.w3,
+            uniswap.quoter,
+            Routes(ctx.deployment),
+            rpc,
+            settings.max_slippage_bps,
+            measure_impact=settings.max_price_impact_bps is not None,
+        )
 
     def _amounts_in(
         self, asks: Sequence[tuple[Route, int]], block: BlockIdentifier

@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 #: first chunk is smaller so that the best liquidations leave as early as possible.
 FIRST_SIMULATION_CHUNK = 8
 SIMULATION_CHUNK = 25
-#: Flash liquidations sent for one block take at most this share of its gas limit: one that would not
-#: fit would be mined a block later, after the market has moved under its quote, and revert at the
-#: swap having paid for it. The rest wait for the next block and a fresh quote.
-FLASH_BLOCK_GAS_SHARE = 0.9
+#: Flash liquidations sent for one block take at most this share of its gas limit (the rest is left to
+#: others' transactions): one that would not fit would be mined a block later, after the market has
+#: moved under its quote, and fail on its deadline. The rest wait for the next block and a fresh quote.
+FLASH_BLOCK_GAS_SHARE = 0.97
 LIQUIDATE_FUNCTION = function("LendingPool", "liquidate")
 
 

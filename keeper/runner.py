@@ -21,7 +21,7 @@ from keeper.chain import ChainContext
 from keeper.config import Settings
 from keeper.discovery import Discovery
 from keeper.dispatch import Dispatcher
-from keeper.flash import FLASH, Quoter, Routes
+from keeper.flash import FLASH, Quoter
 from keeper.identity import ChainIdentity
 from keeper.lifecycle import Lifecycle
 from keeper.liquidation import Attempts, Liquidator
@@ -77,45 +77,11 @@ class Keeper:
         self.follower = ChainFollower(
             w3, self.discovery, store, deployment.deploy_block, settings.reorg_depth, clock
         )
-        quoter = None
-        if ctx.flash_liquidator is not None and deployment.uniswap is not None:
-            routes = Routes(deployment)
-            quoter = Quoter(
-                w3,
-                deployment.uniswap.quoter,
-                routes,
-                self.rpc,
-                settings.max_slippage_bps,
-                measure_impact=settings.max_price_impact_bps is not None,
-            )
-        self.strategy = Strategy(
-            w3,
-            ctx.contracts,
-            self.rpc,
-            settings.min_profit_usd,
-            settings.clear_dust_and_deficits,
-            bid_share=settings.bid_share,
-            mode=settings.mode,
-            quoter=quoter,
-            close_factor_bps=settings.close_factor_bps,
-            max_price_impact_bps=settings.max_price_impact_bps,
-        )
+        quoter = Quoter.of(ctx, self.rpc, settings) if ctx.flash_liquidator is not None else None
+        self.strategy = Strategy.of(ctx, self.rpc, settings, quoter)
         self.wallet = Wallet(w3, ctx.address, metrics, self.rpc, settings.min_eth_balance)
-        self.dispatcher = Dispatcher(
-            w3,
-            ctx.account,
-            store,
-            self.rpc,
-            self.wallet,
-            max_gas_gwei=settings.max_gas_gwei,
-            fee_bump=settings.fee_bump,
-            replace_after_blocks=settings.replace_after_blocks,
-            dry_run=settings.dry_run,
-            gas_limit_liquidation=settings.gas_limit_liquidation,
-            confirmations=settings.confirmations,
-            clock=clock,
-            on_replaced=metrics.replaced.inc,
-            bid_share=settings.bid_share,
+        self.dispatcher = Dispatcher.of(
+            ctx, store, self.rpc, self.wallet, settings, clock, metrics.replaced.inc
         )
         self.simulator = Simulator(w3, self.rpc)
         self.candidates = Candidates(self.reader, settings.sweep_every_blocks)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from web3 import Web3
 from web3.types import BlockIdentifier
@@ -21,10 +22,14 @@ from web3.types import BlockIdentifier
 from keeper import maths
 from keeper.bidding import bid_cost_usd
 from keeper.calls import function
+from keeper.config import Settings
 from keeper.contracts import Contracts
 from keeper.flash import AUTO, FLASH, INVENTORY, FlashQuote, FlashRequest, Quoter, Route
 from keeper.model import PoolModel, Reserve
 from keeper.rpc_batch import RpcCounter, call_many
+
+if TYPE_CHECKING:
+    from keeper.chain import ChainContext
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +129,22 @@ class Strategy:
         self.quoter = quoter
         self.close_factor_bps = close_factor_bps
         self.max_price_impact_bps = max_price_impact_bps
+
+    @classmethod
+    def of(cls, ctx: ChainContext, rpc: RpcCounter, settings: Settings, quoter: Quoter | None) -> Strategy:
+        """The strategy the settings describe, on a validated deployment."""
+        return cls(
+            ctx.w3,
+            ctx.contracts,
+            rpc,
+            settings.min_profit_usd,
+            settings.clear_dust_and_deficits,
+            bid_share=settings.bid_share,
+            mode=settings.mode,
+            quoter=quoter,
+            close_factor_bps=settings.close_factor_bps,
+            max_price_impact_bps=settings.max_price_impact_bps,
+        )
 
     def previews(
         self,
