@@ -152,12 +152,22 @@ class Strategy:
         users: Sequence[str],
         caller: str,
         block: BlockIdentifier,
-    ) -> dict[tuple[str, int, int], Preview | str]:
-        """previewLiquidation of every pair of every user in one JSON-RPC batch; a revert comes
-        back as its error text."""
+    ) -> dict[tuple[str, int, int], tuple[Preview | str, int]]:
+        """previewLiquidation of every pair of every user in one JSON-RPC batch, each with the
+        debtToCover it was asked for; a revert comes back as its error text. With a close factor, a
+        pair whose share would leave dust (`MustNotLeaveDust`: the pool wants the whole debt repaid)
+        is asked again for everything, as a close-factor protocol clears a small position whole."""
         pairs = [(u, c, d) for u in users for c, d in model.liquidation_pairs(u)]
         asks = {(user, c.id, d.id): self.debt_to_cover(model, user, d) for user, c, d in pairs}
-        return self._preview_many(model, asks, caller, block)
+        previews = self._preview_many(model, asks, caller, block)
+        dust = {
+            key: MAX_UINT256
+            for key, p in previews.items()
+            if isinstance(p, str) and p.startswith("MustNotLeaveDust") and asks[key] != MAX_UINT256
+        }
+        previews.update(self._preview_many(model, dust, caller, block))
+        asks.update(dust)
+        return {key: (previews[key], asks[key]) for key in asks}
 
     def debt_to_cover(self, model: PoolModel, user: str, debt: Reserve) -> int:
         """What to ask the pool to repay: everything it allows (it stops at the target), or the close
@@ -208,7 +218,8 @@ class Strategy:
         may spend (keeper/bidding.py, unless not `price_bid`), so the profit is what is left after the
         bid. `holds(debt, amount)` says whether the keeper holds the debt token (auto mode)."""
         share = self.bid_share if price_bid else Decimal(0)
-        previews = self.previews(model, users, caller, block)
+        asked = self.previews(model, users, caller, block)
+        previews = {key: p for key, (p, _) in asked.items()}
         readable = {key: p for key, p in previews.items() if isinstance(p, Preview)}
         quotes = self._flash_quotes(model, readable, block)
         best: dict[str, Opportunity] = {}
@@ -228,9 +239,7 @@ class Strategy:
                 model, user, cid, did, preview, quotes.get((user, cid, did), ()), holds
             )
             if opportunity is not None:
-                opportunity = replace(
-                    opportunity, debt_to_cover=self.debt_to_cover(model, user, model.reserves[did])
-                )
+                opportunity = replace(opportunity, debt_to_cover=asked[(user, cid, did)][1])
             if opportunity is None:
                 reverted.setdefault(user, "no Uniswap route can sell the collateral for the debt")
                 continue
