@@ -227,9 +227,14 @@ class Recorder:
         native_price: Decimal,
     ) -> None:
         hf_after, supplied_after, debt_after, collateral_price, debt_price, trigger_price = values
-        if hf_after is None or supplied_after is None or debt_after is None:
+        if supplied_after is None or debt_after is None:
             raise RuntimeError("the account could not be read at the inclusion block")
         record, receipt = item.outcome.record, item.outcome.receipt
+        if hf_after is None:
+            # The chain cannot value the account after the block although its positions read: a price
+            # refused at the block's end (a TWAP guard's breaker tripped by a later update in the same
+            # block). The liquidation is recorded all the same, its health factor after unknown.
+            log.warning("record_health_unreadable tx=%s block=%d", record.hash, item.block)
         collateral, debt = model.by_asset[item.collateral], model.by_asset[item.debt]
         if collateral_price is None or debt_price is None:
             # The oracle did not answer at inclusion (a stale feed): the prices the model last read.
