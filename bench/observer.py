@@ -250,9 +250,9 @@ class Observer:
 
     def prices(self, assets: Iterable[str], blocks: Iterable[int]) -> dict[tuple[str, int], int]:
         """(asset, block) -> oracle price (8 decimals) at that block. Where `getPrice` reverts after the
-        block (a secondary feed's breaker holding the asset: the TWAP guard in a fast market), the
-        primary feed's answer at that block: what `getPrice` returns whenever it answers, so the price
-        any liquidation earlier in the block was made at."""
+        block because a secondary feed's breaker holds the asset (the TWAP guard in a fast market), the
+        primary feed's answer at that block: the price `getPrice` gives whenever the cross-check
+        passes, so a liquidation made earlier in that block is still valued at the block's price."""
         keys = [(a, b) for a in sorted(set(assets)) for b in sorted(set(blocks))]
         calls = [
             (

@@ -268,18 +268,26 @@ def test_the_recorder_reads_the_account_per_block_in_batches_and_records_once(tm
 
 
 def test_a_liquidation_whose_account_cannot_be_valued_after_its_block_is_recorded_all_the_same(tmp_path):
-    """The liquidation was priced when it ran, but a later transaction of its block (a publisher update
-    the TWAP guard's breaker refuses) left WETH unpriced: the health factor and the prices cannot be
-    read at the inclusion block, the positions can. The record is kept, with the health factor after
-    unknown and the prices the model last read."""
-    positions = {WETH: (9475 * 10**18 // 1000, 0, True), USDC: (0, 2000 * 10**6, False)}
-    deviation = "execution reverted: PriceDeviation"
+    """The liquidation ran, but a later transaction of its block (a WETH update to $1,400 the TWAP
+    guard's breaker refuses) left WETH unpriced: the health factor cannot be read at the inclusion
+    block, the positions can. The record is kept, its health factor after unknown, WETH valued at its
+    primary feed's answer there (as the observer values it) and USDC at the oracle's price."""
+    positions = {WETH: (9475 * 10**15, 0, True), USDC: (0, 2000 * 10**6, False)}
+    weth_feed, usdc_feed = "0x" + "f1" * 20, "0x" + "f2" * 20
+    deviation = RpcError("execution reverted: PriceDeviation", 3)
     contracts = Contracts()
-    contracts.on(
-        POOL, function("LendingPool", "getUserAccountData"), lambda user: _raise(RpcError(deviation, 3))
-    )
+    contracts.on(POOL, function("LendingPool", "getUserAccountData"), lambda user: _raise(deviation))
     contracts.on(POOL, function("LendingPool", "getUserPosition"), lambda user, asset: positions[asset])
-    contracts.on(ORACLE, function("PriceOracle", "getPrice"), lambda asset: _raise(RpcError(deviation, 3)))
+    contracts.on(
+        ORACLE,
+        function("PriceOracle", "getPrice"),
+        lambda asset: (10**8,) if asset == USDC else _raise(deviation),
+    )
+    feeds = {WETH: (weth_feed, 3600, 8), USDC: (usdc_feed, 3600, 8)}
+    contracts.on(ORACLE, function("PriceOracle", "getFeed"), lambda asset: feeds[asset])
+    contracts.on(
+        weth_feed, function("MockPriceFeed", "latestRoundData"), lambda: (7, 1400 * 10**8, 0, 1_012, 7)
+    )
     w3 = fake_web3(
         {"eth_call": contracts, "eth_getBlockByNumber": lambda params: block(101, timestamp=1_012)}
     )
@@ -288,7 +296,7 @@ def test_a_liquidation_whose_account_cannot_be_valued_after_its_block_is_recorde
     tx = TxRecord("0x01", 3, "liquidate", INTENT, MINED, "0x", 1, 1, 1, 100, 0, mined_block=101)
     store.add_tx(tx)
     store.set_meta(detection_key(INTENT), detection_json(detection()))
-    model = pool_model(borrower(ALICE, {0: 10**18}, {2: 10**6}))
+    model = pool_model(borrower(ALICE, {0: 10**18}, {2: 10**6}), WETH=0)  # the keeper could not price it
 
     recorder.record([Finished(tx, receipt_with_logs(), 5_000)], model, 101, {}, Decimal(2000))
 
@@ -299,7 +307,9 @@ def test_a_liquidation_whose_account_cannot_be_valued_after_its_block_is_recorde
         None,
         False,
     )
-    assert saved["oracle_price"] == model.by_asset[WETH].price
+    assert (saved["oracle_price"], saved["oracle_price_at_trigger"]) == (1400 * 10**8, 1400 * 10**8)
+    assert saved["collateral_seized_usd"] == pytest.approx(0.525 * 1400)
+    assert saved["debt_repaid_usd"] == pytest.approx(1000.0)
 
 
 def _raise(error: Exception) -> tuple:
