@@ -194,7 +194,9 @@ class Observer:
 
     # raw JSON-RPC
 
-    def _batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+    def _batch(self, calls: Sequence[tuple[str, list[Any]]], reverts_as_none: bool = False) -> list[Any]:
+        """The results of `calls`, in order; an error fails the whole batch, except with
+        `reverts_as_none` an `eth_call` that reverted, which becomes None."""
         results: list[Any] = []
         for start in range(0, len(calls), RPC_BATCH):
             part = list(calls[start : start + RPC_BATCH])
@@ -203,9 +205,13 @@ class Observer:
                 raise RuntimeError(f"batch refused: {answers.get('error')}")
             by_id = sorted(answers, key=lambda a: int(a["id"]))
             for (method, _), answer in zip(part, by_id, strict=True):
-                if answer.get("error"):
-                    raise RuntimeError(f"{method} failed: {answer['error']}")
-                results.append(answer["result"])
+                error = answer.get("error")
+                if error and reverts_as_none and method == "eth_call" and _is_revert(error):
+                    results.append(None)
+                elif error:
+                    raise RuntimeError(f"{method} failed: {error}")
+                else:
+                    results.append(answer["result"])
         return results
 
     def _logs(self, event: Any, from_block: int, to_block: int) -> list[Any]:
@@ -243,7 +249,10 @@ class Observer:
         return out
 
     def prices(self, assets: Iterable[str], blocks: Iterable[int]) -> dict[tuple[str, int], int]:
-        """(asset, block) -> oracle price (8 decimals) at that block."""
+        """(asset, block) -> oracle price (8 decimals) at that block. Where `getPrice` reverts after the
+        block because a secondary feed's breaker holds the asset (the TWAP guard in a fast market), the
+        primary feed's answer at that block: the price `getPrice` gives whenever the cross-check
+        passes, so a liquidation made earlier in that block is still valued at the block's price."""
         keys = [(a, b) for a in sorted(set(assets)) for b in sorted(set(blocks))]
         calls = [
             (
@@ -258,7 +267,24 @@ class Observer:
             )
             for a, b in keys
         ]
-        return {k: int(raw, 16) for k, raw in zip(keys, self._batch(calls), strict=True)}
+        answers = dict(zip(keys, self._batch(calls, reverts_as_none=True), strict=True))
+        refused = [k for k, raw in answers.items() if raw is None]
+        primary = self._primary_prices(refused) if refused else {}
+        return {k: primary[k] if raw is None else int(raw, 16) for k, raw in answers.items()}
+
+    def _primary_prices(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """(asset, block) -> the asset's primary feed answer at that block, scaled to 8 decimals (down)."""
+        feeds = {a: self.oracle.functions.getFeed(a).call() for a in {a for a, _ in keys}}
+        feed = self.w3.eth.contract(abi=abi("MockPriceFeed"))  # its AggregatorV3Interface part
+        data = feed.functions.latestRoundData()._encode_transaction_data()
+        calls = [("eth_call", [{"to": feeds[a][0], "data": data}, hex(b)]) for a, b in keys]
+        out: dict[tuple[str, int], int] = {}
+        for (asset, block), raw in zip(keys, self._batch(calls), strict=True):
+            answer = self.w3.codec.decode(
+                ["uint80", "int256", "uint256", "uint256", "uint80"], bytes.fromhex(raw[2:])
+            )[1]
+            out[(asset, block)] = int(answer) * 10**8 // 10 ** int(feeds[asset][2])
+        return out
 
     def observe(self, from_block: int, to_block: int, watch: Sequence[str] = ()) -> Observation:
         """The chain's truth over `from_block..to_block`; `watch`: senders whose pool transactions
@@ -443,6 +469,11 @@ class Observer:
             for e in self._logs(getattr(self.pool.events, name), from_block, to_block):
                 settled[e["args"]["asset"]] += int(e["args"]["amount"])
         return [Deficit(a, reported[a], settled[a]) for a in sorted(set(reported) | set(settled))]
+
+
+def _is_revert(error: dict[str, Any]) -> bool:
+    """Whether a JSON-RPC error is a call that reverted (Anvil: code 3; Ganache: a VM exception)."""
+    return error.get("code") == 3 or "revert" in str(error.get("message", "")).lower()
 
 
 def derive_episodes(

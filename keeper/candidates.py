@@ -25,7 +25,10 @@ liquidatable block, which a liquidation's delay is counted from):
   no longer holds the state of (a pruned full node) stops the search at the oldest block known
   liquidatable.
 
-An account is forgotten once it is scored healthy (liquidated, or a rebound)."""
+An account is forgotten once it is scored healthy (liquidated, or a rebound). A health factor nobody
+can read (a price the oracle refuses, e.g. the TWAP guard's breaker holding an asset) is no evidence
+either way, as for the observer (bench/observer.py): the account keeps the block it has been
+liquidatable since, and a probe that reads it is passed over for the blocks before it."""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 
 from keeper.blocks import BlockContext, Crossing, PriceSeen
 from keeper.discovery import PriceUpdate, ScanResult
-from keeper.maths import WAD
+from keeper.maths import UNREADABLE_HEALTH_FACTOR, WAD
 from keeper.model import PoolModel
 from keeper.pool_reader import PoolReader
 from keeper.rpc_batch import send_batch
@@ -102,6 +105,9 @@ class _Search:
         return (self.healthy + self.liquidatable) // 2
 
     def learn(self, block: int, health_factor: int) -> None:
+        if health_factor == UNREADABLE_HEALTH_FACTOR and self.healthy is None:
+            self.step *= 2  # no price there: no evidence, look further back
+            return
         if health_factor < WAD:
             self.liquidatable = block
             if self.healthy is None:
@@ -142,13 +148,15 @@ class Candidates:
             to_score = model.holders_of(repriced) | scan.touched | self._awaiting_funds
         self._awaiting_funds = set()  # the liquidation stage hands back those still waiting
         self._rescore_all = False
-        users = sorted(u for u in to_score if model.health_factor(u) < WAD and model.accounts[u].has_debt)
+        scores = {u: model.health_factor(u) for u in to_score}
+        users = sorted(u for u, hf in scores.items() if hf < WAD and model.accounts[u].has_debt)
         if sweep:
             users = self._with_missed(model, users, head)
         elif users:
             users = self._confirmed(model, users, head)
         for user in to_score - set(users):
-            self.since.pop(user, None)
+            if scores[user] != UNREADABLE_HEALTH_FACTOR:
+                self.since.pop(user, None)
         fresh = [u for u in users if u not in self.since]
         located = [u for u in fresh if u not in direct]
         firsts = {u: head for u in fresh if u in direct}
@@ -243,6 +251,8 @@ class Candidates:
                     if hf is not None and hf < WAD:
                         oldest[user] = probe
                         continue
+                    if hf == UNREADABLE_HEALTH_FACTOR:
+                        continue  # no price there: no evidence, the blocks before decide
                     firsts[user] = oldest.pop(user)  # healthy there, or not answered: the oldest known
                     break
             if not oldest:

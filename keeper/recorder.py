@@ -30,7 +30,7 @@ from keeper.execution_records import (
 )
 from keeper.metrics import Metrics
 from keeper.model import PoolModel
-from keeper.rpc_batch import RawCall, call_many, send_batch
+from keeper.rpc_batch import RawCall, call_each, call_many, send_batch
 from keeper.store import Store
 from keeper.transactions import LIQUIDATE, Finished
 
@@ -42,6 +42,8 @@ DEFICIT_REPORTED = event("LendingPool", "DeficitReported")
 ACCOUNT_DATA = function("LendingPool", "getUserAccountData")
 USER_POSITION = function("LendingPool", "getUserPosition")
 GET_PRICE = function("PriceOracle", "getPrice")
+GET_FEED = function("PriceOracle", "getFeed")
+LATEST_ROUND = function("MockPriceFeed", "latestRoundData")  # AggregatorV3Interface's
 FLASH_LIQUIDATION = event("FlashLiquidator", "FlashLiquidation")
 
 
@@ -157,7 +159,8 @@ class Recorder:
     def _read_accounts(self, pending: Sequence[_Pending]) -> list[tuple[Any, ...]]:
         """Per outcome: (hf after, collateral after, debt after, collateral price, debt price, collateral
         price at the trigger block), read at the inclusion block (the trigger block for the last); None
-        where a read failed."""
+        where a read failed. A price `getPrice` refuses at the end of its block is the primary feed's
+        answer there (`_primary_prices`)."""
         pool, oracle = self.contracts.pool.address, self.contracts.oracle.address
         by_block: dict[int, list[tuple[int, int, RawCall]]] = {}
         for i, p in enumerate(pending):
@@ -178,6 +181,17 @@ class Recorder:
             for (i, slot, _), result in zip(entries, results, strict=True):
                 if result.ok:
                     values[i][slot] = result.value
+        refused = {
+            (i, slot): (block, p.debt if slot == 4 else p.collateral)
+            for i, p in enumerate(pending)
+            for slot, block in ((3, p.block), (4, p.block), (5, p.detection.trigger_block))
+            if block is not None and values[i][slot] is None
+        }
+        if refused:
+            primary = self._primary_prices(set(refused.values()))
+            for (i, slot), key in refused.items():
+                if key in primary:
+                    values[i][slot] = (primary[key],)
         return [
             (
                 v[0][2] if v[0] else None,
@@ -187,6 +201,23 @@ class Recorder:
             )
             for v in values
         ]
+
+    def _primary_prices(self, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """(block, asset) -> the asset's primary feed answer at that block, 8 decimals (down): the price
+        `getPrice` gives whenever the cross-check passes, read where it does not because a secondary
+        feed's breaker holds the asset after the block (the TWAP guard), as the observer does
+        (bench/observer.py). Two batches, for the feeds and their rounds; a pair whose reads fail is
+        left out."""
+        keys = sorted(wanted)
+        oracle = self.contracts.oracle.address
+        feeds = call_each(self.w3, [(GET_FEED.call(oracle, asset), block) for block, asset in keys], None)
+        found = [(key, feed.value) for key, feed in zip(keys, feeds, strict=True) if feed.ok]
+        rounds = call_each(self.w3, [(LATEST_ROUND.call(f[0]), key[0]) for key, f in found], None)
+        prices = {}
+        for (key, (_, _, decimals)), answer in zip(found, rounds, strict=True):
+            if answer.ok and answer.value[1] > 0:
+                prices[key] = answer.value[1] * 10**8 // 10**decimals
+        return prices
 
     def _revert_reason(self, tx_hash: str) -> str | None:
         """Why a mined transaction reverted, by error name, where the node traces transactions
@@ -227,9 +258,14 @@ class Recorder:
         native_price: Decimal,
     ) -> None:
         hf_after, supplied_after, debt_after, collateral_price, debt_price, trigger_price = values
-        if hf_after is None or supplied_after is None or debt_after is None:
+        if supplied_after is None or debt_after is None:
             raise RuntimeError("the account could not be read at the inclusion block")
         record, receipt = item.outcome.record, item.outcome.receipt
+        if hf_after is None:
+            # The chain cannot value the account after the block although its positions read: a price
+            # refused at the block's end (a TWAP guard's breaker tripped by a later update in the same
+            # block). The liquidation is recorded all the same, its health factor after unknown.
+            log.warning("record_health_unreadable tx=%s block=%d", record.hash, item.block)
         collateral, debt = model.by_asset[item.collateral], model.by_asset[item.debt]
         if collateral_price is None or debt_price is None:
             # The oracle did not answer at inclusion (a stale feed): the prices the model last read.

@@ -30,6 +30,7 @@ from web3 import Web3
 from bench.observer import Observation, Observer, figures
 from bench.records_check import delay_mismatch, keeper_records, records_mismatch
 from keeper.deployment import Deployment
+from keeper.maths import UNREADABLE_HEALTH_FACTOR
 from scripts.deployer import Sender, contract, default_plan, deploy
 from scripts.devnode import AnvilNode, dev_key
 from scripts.keeper_process import KeeperProcess
@@ -45,6 +46,7 @@ from scripts.market.engine import (
 from scripts.market.measure import LiquidationRow, liquidation_rows, run_figures, trigger_blocks
 from scripts.market.paths import PricePath, make_path
 from scripts.population import Seeder, Sizing, seeding_web3
+from scripts.twap import install_twap_guard
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ FIRST_BORROWER = 3
 MARKET_ACTORS = 6
 COLLATERAL_CHOICES = (("WETH", 0.45), ("WBTC", 0.35), ("USDC", 0.20))
 SUPPLIER_LIQUIDITY = (("USDC", 60_000_000), ("DAI", 60_000_000), ("WETH", 5_000))  # tokens
+#: The shortest interval between two of Anvil's blocks, seconds: it stamps blocks in whole seconds of
+#: wall time, so interval mining every 2 s can put two blocks 1 s apart. The TWAP feeds keep one
+#: observation per second of their window (301 for 300 s), so no block pattern shortens their history.
+ANVIL_MIN_BLOCK_INTERVAL = 1
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,21 @@ class ScenarioOptions:
     keeper_flags: tuple[str, ...] = ()
     target_health_factor: int | None = None
     max_extra_blocks: int = 60
+    # A run with the TWAP guard (`scripts.twap.install_twap_guard`) is the same seeded crash, chain clock
+    # and keeper, with a TWAP of the WETH/USDC and WBTC/USDC pools as WETH's and WBTC's secondary feed:
+    # they are priced only while the publisher's feed and the TWAP agree within the bound. Installed
+    # before the crash: the pools keep one observation a second, the clock moves forward by what their
+    # history lacks of one window (at most 300 s; interest on that is ~1e-6 of a debt), nothing trades.
+    # The window is the feed's minimum, the shortest lag. The bound, 20%, lets a market move ~30% in one
+    # window at a steady pace (the TWAP trails by half the move) and refuses a primary 20% or more off
+    # the pool's recent average, so a one-block push or a feed 30-40% off is caught. The default crash
+    # falls 40% in 7 blocks (14 s), faster than any accepted window follows: the breaker holds WETH and
+    # WBTC prices (liquidations, and the health factors of accounts using them) from about the 4th
+    # block until the TWAP is within 20% again (about the 27th-30th of 30), and the run measures what
+    # that hold costs and saves. A bound letting this crash through would be over 60%, no guard at all.
+    twap_guard: bool = False
+    twap_window: int = 300  # seconds
+    twap_max_deviation_bps: int = 2_000
 
 
 @dataclass
@@ -144,7 +165,9 @@ class _Borrowers:
         return result
 
     def liquidatable(self) -> int:
-        return sum(1 for hf in self.health_factors().values() if hf < WAD)
+        """Accounts below 1, and accounts the chain cannot value (the TWAP guard's breaker holding an
+        asset they use): neither is settled."""
+        return sum(1 for hf in self.health_factors().values() if hf < WAD or hf == UNREADABLE_HEALTH_FACTOR)
 
     def deficits(self) -> int:
         return sum(self.pool.functions.deficit(a).call() for a in self.assets)
@@ -213,6 +236,16 @@ def run_scenario(
             options.steps,
         )
 
+        if options.twap_guard:
+            install_twap_guard(
+                w3,
+                Sender(w3, address=accounts[0]),
+                deployment,
+                window=options.twap_window,
+                block_time=ANVIL_MIN_BLOCK_INTERVAL,
+                max_deviation_bps=options.twap_max_deviation_bps,
+            )
+
         w3.provider.make_request("evm_setAutomine", [False])
         answer = w3.provider.make_request("evm_setIntervalMining", [options.block_time])
         if answer.get("error"):
@@ -250,7 +283,7 @@ def run_scenario(
         addresses = {a.address: a for a in deployment.assets}
         symbols = {a: info.symbol for a, info in addresses.items()}
         decimals = {a: info.decimals for a, info in addresses.items()}
-        end_prices = {a: int(oracle.functions.getPrice(a).call(block_identifier=last)) for a in addresses}
+        end_prices = {a: price for (a, _), price in observer.prices(addresses, [last]).items()}
         weth = deployment.asset_by_symbol("WETH").address
         triggers = trigger_blocks(observation)
         trigger_prices = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from eth_abi import decode, encode
 from fake_node import Contracts, RpcError, block
 from harness import make_keeper, rpc, run_until_idle
 from stage_world import ALICE, BOB, LENS, WBTC, WETH, WETH_FEED, candidates_world
@@ -20,6 +21,7 @@ from bench.observer import Observer
 from keeper.blocks import BlockContext, Crossing
 from keeper.calls import function
 from keeper.discovery import PriceUpdate, ScanResult
+from keeper.maths import UNREADABLE_HEALTH_FACTOR
 
 WAD = 10**18
 HEALTHY = 2 * WAD
@@ -190,6 +192,51 @@ def test_an_account_healthy_again_is_forgotten_and_liquidatable_since_its_next_c
     liquidatable_from.update({ALICE: 22})
     candidates.select(model, step(22, weth_update(22)))
     assert candidates.since[ALICE].update.block == 22
+
+
+def test_an_account_nobody_can_value_keeps_the_block_it_has_been_liquidatable_since(world):
+    """WETH's price refused for a while (the TWAP guard's breaker holding it): Alice's health factor
+    is unreadable, which says nothing about her, so she stays liquidatable since block 20, as the
+    observer keeps an episode open through blocks it cannot read."""
+    model, candidates, liquidatable_from, _, _, _ = world
+    liquidatable_from.update({ALICE: 20})
+    candidates.select(model, step(20, weth_update(20)))
+
+    set_model_price(model, WETH, 0)  # the oracle refuses WETH
+    assert candidates.select(model, step(21, weth_update(21, 1500))).users == []
+    assert candidates.since[ALICE].update.block == 20
+
+    set_model_price(model, WETH, 1500 * 10**8)  # it answers again
+    assert candidates.select(model, step(22, weth_update(22, 1500))).users == [ALICE]
+    assert candidates.since[ALICE].update == weth_update(20)
+
+
+def test_a_block_whose_health_factor_nobody_can_read_is_passed_over_when_locating(world):
+    """After a gap, Alice is liquidatable from the WETH update of block 12; the lens cannot read her at
+    blocks 13 and 14 (WETH refused): those probes say nothing, and block 12 is found behind them."""
+    model, candidates, liquidatable_from, _, asked, provider = world
+    liquidatable_from.update({ALICE: 12, BOB: 10**9})
+    lens = provider.handlers["eth_call"]
+
+    def held_at_13_and_14(params: list) -> str:
+        answer = lens(params)
+        if int(params[1], 16) in (13, 14):
+            [hfs] = decode(["uint256[]"], bytes.fromhex(answer[2:]))
+            return "0x" + encode(["uint256[]"], [[UNREADABLE_HEALTH_FACTOR] * len(hfs)]).hex()
+        return answer
+
+    provider.handlers["eth_call"] = held_at_13_and_14
+    gap = ScanResult(prices=[weth_update(12), weth_update(13, 1500), weth_update(14, 1500)])
+    candidates.rescore_all(11, gap)
+
+    assert candidates.select(model, step(16, first=17)).users == [ALICE]
+    assert candidates.since[ALICE].update == weth_update(12)
+    assert sorted(b for b, _ in asked[1:]) == [10, 12, 13, 14]
+
+
+def set_model_price(model, asset: str, price: int) -> None:
+    reserve = model.by_asset[asset]
+    model.update_reserve(reserve.__class__(**{**vars(reserve), "price": price}))
 
 
 def test_the_liquidation_stage_takes_the_first_liquidatable_block_as_the_trigger(world):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from fake_node import Contracts, block, fake_web3
+from fake_node import Contracts, RpcError, block, fake_web3
 from hexbytes import HexBytes
 from stage_world import ALICE, BOB, LENS, ORACLE, POOL, USDC, WAD, WETH, borrower, log, pool_model
 from web3.datastructures import AttributeDict
@@ -270,6 +270,55 @@ def test_the_recorder_reads_the_account_per_block_in_batches_and_records_once(tm
     assert sorted(set(at_block)) == [100, 101]
     assert w3.provider.batches == 2 * 3  # per record: one batch per block read, one for the timestamps
     assert b'liqkeeper_liquidations_total{outcome="liquidated"} 1.0' in metrics.exposition()
+
+
+def test_a_liquidation_whose_account_cannot_be_valued_after_its_block_is_recorded_all_the_same(tmp_path):
+    """The liquidation ran, but a later transaction of its block (a WETH update to $1,400 the TWAP
+    guard's breaker refuses) left WETH unpriced: the health factor cannot be read at the inclusion
+    block, the positions can. The record is kept, its health factor after unknown, WETH valued at its
+    primary feed's answer there (as the observer values it) and USDC at the oracle's price."""
+    positions = {WETH: (9475 * 10**15, 0, True), USDC: (0, 2000 * 10**6, False)}
+    weth_feed, usdc_feed = "0x" + "f1" * 20, "0x" + "f2" * 20
+    deviation = RpcError("execution reverted: PriceDeviation", 3)
+    contracts = Contracts()
+    contracts.on(POOL, function("LendingPool", "getUserAccountData"), lambda user: _raise(deviation))
+    contracts.on(POOL, function("LendingPool", "getUserPosition"), lambda user, asset: positions[asset])
+    contracts.on(
+        ORACLE,
+        function("PriceOracle", "getPrice"),
+        lambda asset: (10**8,) if asset == USDC else _raise(deviation),
+    )
+    feeds = {WETH: (weth_feed, 3600, 8), USDC: (usdc_feed, 3600, 8)}
+    contracts.on(ORACLE, function("PriceOracle", "getFeed"), lambda asset: feeds[asset])
+    contracts.on(
+        weth_feed, function("MockPriceFeed", "latestRoundData"), lambda: (7, 1400 * 10**8, 0, 1_012, 7)
+    )
+    w3 = fake_web3(
+        {"eth_call": contracts, "eth_getBlockByNumber": lambda params: block(101, timestamp=1_012)}
+    )
+    store = Store(tmp_path / "k.sqlite")
+    recorder = Recorder(w3, PoolContracts.at(w3, POOL, ORACLE, LENS), store, Metrics())
+    tx = TxRecord("0x01", 3, "liquidate", INTENT, MINED, "0x", 1, 1, 1, 100, 0, mined_block=101)
+    store.add_tx(tx)
+    store.set_meta(detection_key(INTENT), detection_json(detection()))
+    model = pool_model(borrower(ALICE, {0: 10**18}, {2: 10**6}), WETH=0)  # the keeper could not price it
+
+    recorder.record([Finished(tx, receipt_with_logs(), 5_000)], model, 101, {}, Decimal(2000))
+
+    [saved] = store.liquidations()
+    assert (saved["outcome"], saved["debt_repaid"], saved["hf_after"], saved["reached_target"]) == (
+        "liquidated",
+        1000 * 10**6,
+        None,
+        False,
+    )
+    assert (saved["oracle_price"], saved["oracle_price_at_trigger"]) == (1400 * 10**8, 1400 * 10**8)
+    assert saved["collateral_seized_usd"] == pytest.approx(0.525 * 1400)
+    assert saved["debt_repaid_usd"] == pytest.approx(1000.0)
+
+
+def _raise(error: Exception) -> tuple:
+    raise error
 
 
 def test_a_stored_detection_reads_back_as_it_was():
