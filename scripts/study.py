@@ -93,7 +93,7 @@ def run_study(base: ScenarioOptions, variants: tuple[Variant, ...], out: Path) -
             target_health_factor=variant.target_health_factor,
         )
         if variant.twap_guard:
-            options = replace(options, twap_guard=True)  # type: ignore[call-arg]
+            options = replace(options, twap_guard=True)
         results[variant.name] = run_scenario(options, out / variant.name)
         log.info("run %s done in %.0f s", variant.name, results[variant.name].wall_seconds)
     summary = summarize(base, variants, results)
