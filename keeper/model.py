@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from keeper import maths
 
@@ -149,6 +149,37 @@ class PoolModel:
 
     def health_factor(self, address: str) -> int:
         return self.account_data(address).health_factor
+
+    def health_factor_after(
+        self, address: str, collateral_id: int, seized: int, debt_id: int, repaid: int
+    ) -> int:
+        """The account's health factor once `seized` assets of one collateral reserve and `repaid` of
+        one debt reserve are gone (a liquidation as previewed; shares rounded toward the account),
+        without changing the model."""
+        account = self.accounts[address]
+        collateral, debt = self.reserves[collateral_id], self.reserves[debt_id]
+        seized_shares = (
+            seized
+            * (collateral.total_supply_shares + maths.VIRTUAL_SHARES)
+            // (collateral.total_added_assets + maths.VIRTUAL_SHARES)
+        )
+        repaid_shares = repaid * maths.RAY // debt.borrow_index if debt.borrow_index else 0
+        after = replace(
+            account,
+            supply_shares={
+                **account.supply_shares,
+                collateral_id: max(0, account.supply_shares.get(collateral_id, 0) - seized_shares),
+            },
+            drawn_shares={
+                **account.drawn_shares,
+                debt_id: max(0, account.drawn_shares.get(debt_id, 0) - repaid_shares),
+            },
+        )
+        previous, self.accounts[address] = self.accounts[address], after
+        try:
+            return self.health_factor(address)
+        finally:
+            self.accounts[address] = previous
 
     def liquidation_pairs(self, address: str) -> list[tuple[Reserve, Reserve]]:
         """Every (collateral, debt) reserve pair a liquidation of this account could use."""

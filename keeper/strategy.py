@@ -223,6 +223,7 @@ class Strategy:
         readable = {key: p for key, p in previews.items() if isinstance(p, Preview)}
         quotes = self._flash_quotes(model, readable, block)
         best: dict[str, Opportunity] = {}
+        others: dict[str, list[Opportunity]] = {}
         reverted: dict[str, str] = {}
         for (user, cid, did), preview in previews.items():
             if not isinstance(preview, Preview):
@@ -247,16 +248,56 @@ class Strategy:
                 opportunity,
                 gas_cost_usd=gas_cost_usd + bid_cost_usd(share, opportunity.revenue_usd, gas_cost_usd),
             )
+            others.setdefault(user, []).append(opportunity)
             current = best.get(user)
             if current is None or opportunity.profit_usd > current.profit_usd:
                 best[user] = opportunity
-        ordered = sorted(best.values(), key=lambda o: (-o.profit_usd, o.health_factor))
+        chosen = list(best.values())
+        for user, first in best.items():
+            second = self._next_pair(model, first, others[user])
+            if second is not None:
+                chosen.append(second)
+        ordered = sorted(chosen, key=lambda o: (-o.profit_usd, o.health_factor))
         ordered = self._throttled(model, ordered, caller, block)
         decisions, deferred = self._in_sequence([self.decide(o) for o in ordered], block)
-        for user in {d.opportunity.user for d in decisions} ^ best.keys():
+        for user in best.keys() - {d.opportunity.user for d in decisions}:
             if user not in deferred:
                 reverted[user] = "the pools cannot fill it after the liquidations ranked before it"
         return Ranking(decisions, {u: r for u, r in reverted.items() if u not in best}, deferred)
+
+    @staticmethod
+    def _next_pair(model: PoolModel, first: Opportunity, pairs: list[Opportunity]) -> Opportunity | None:
+        """A second liquidation of the same account for the same block: when the first seizes all of
+        its collateral reserve or repays all of its debt reserve, writes nothing off, and leaves the
+        account still liquidatable (the model applies the preview), the most profitable pair that uses
+        neither exhausted reserve. The pool prices it after the first lands (debtToCover max)."""
+        preview = first.preview
+        if preview.deficit or not first.clears_dust:
+            return None
+        account = model.accounts[first.user]
+        collateral, debt = first.collateral, first.debt
+        owned = maths.to_assets_down(
+            account.supply_shares.get(collateral.id, 0),
+            collateral.total_added_assets,
+            collateral.total_supply_shares,
+        )
+        all_collateral = preview.collateral_to_seize >= owned
+        all_debt = (
+            preview.debt_to_repay * maths.RAY >= account.drawn_shares.get(debt.id, 0) * debt.borrow_index
+        )
+        after = model.health_factor_after(
+            first.user, collateral.id, preview.collateral_to_seize, debt.id, preview.debt_to_repay
+        )
+        if after >= maths.WAD:
+            return None
+        candidates = [
+            o
+            for o in pairs
+            if (o.collateral.id != collateral.id or not all_collateral)
+            and (o.debt.id != debt.id or not all_debt)
+            and (o.collateral.id, o.debt.id) != (collateral.id, debt.id)
+        ]
+        return max(candidates, key=lambda o: o.profit_usd, default=None)
 
     def _opportunity(
         self,

@@ -194,3 +194,33 @@ def test_a_deficit_left_on_a_paused_reserve_is_settled_after_the_unpause(devnet,
     assert devnet.pool.functions.deficit(dai).call() == 0
     settle = [t for t in keeper.store.txs() if t.kind == "settle"]
     assert len(settle) == 1 and settle[0].status == "mined"
+
+
+def test_an_account_whose_first_pair_exhausts_a_reserve_gets_its_next_pair_in_the_same_block(
+    devnet, keeper_key, tmp_path
+):
+    """10 WETH and 0.2 WBTC against 22,000 USDC: after WETH -50% (HF ~0.77) the best liquidation
+    (WBTC) takes all the WBTC and leaves the account liquidatable, so the WETH one goes out with it."""
+    user = devnet.w3.eth.accounts[1]
+    devnet.supply(user, "WETH", devnet.units("WETH", 10))
+    devnet.supply(user, "WBTC", devnet.units("WBTC", 0.2))
+    devnet.borrow(user, "USDC", devnet.units("USDC", 22_000))
+    keeper = make_keeper(devnet, keeper_key, tmp_path / "k.sqlite")
+    keeper.start()
+    devnet.set_price("WETH", 1_000)
+    assert devnet.health_factor(user) < 8 * WAD // 10
+    from harness import rpc
+
+    rpc(devnet, "evm_setAutomine", False)
+    try:
+        report = keeper.step()
+        rpc(devnet, "evm_mine")
+    finally:
+        rpc(devnet, "evm_setAutomine", True)
+    pairs = sorted(keeper.store.tx(h).intent.split(":")[2] for h in report.sent)
+    weth, wbtc = devnet.token("WETH").address, devnet.token("WBTC").address
+    assert pairs == sorted([weth, wbtc]), report
+    receipts = [devnet.w3.eth.get_transaction_receipt(h) for h in report.sent]
+    assert [r["status"] for r in receipts] == [1, 1]
+    assert len({r["blockNumber"] for r in receipts}) == 1  # both in one block
+    assert devnet.position(user, "WBTC")[0] == 0
