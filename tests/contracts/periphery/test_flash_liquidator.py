@@ -10,7 +10,7 @@ from pathlib import Path
 
 import brownie
 import pytest
-from brownie import FlashLiquidator, accounts, web3
+from brownie import FlashCallbackAttacker, FlashLiquidator, MockHookERC20, MockPriceFeed, accounts, web3
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -270,3 +270,80 @@ def test_the_owner_withdraws_the_profit(market, uniswap, flash, keeper, alice):
     assert weth.balanceOf(keeper) - before == profit
     assert weth.balanceOf(flash) == 0
     assert withdrawal.events["ProfitWithdrawn"]["amount"] == profit
+
+
+def forged_step(p, user, attacker) -> bytes:
+    """Callback data a forger would send: a Step that liquidates `user` and pays `attacker`'s pool."""
+    return encode(
+        ["(address,address,address,uint256,uint256,address,address)"],
+        [
+            (
+                p.tokens["WETH"].address,
+                p.tokens["USDC"].address,
+                user.address,
+                MAX_UINT,
+                1,
+                p.tokens["WETH"].address,
+                attacker,
+            )
+        ],
+    )
+
+
+def test_a_contract_posing_as_a_pool_cannot_make_it_pay(market, uniswap, flash, alice, deployer):
+    borrower(market, alice, "WETH", 10, "USDC", 15_000)
+    market.set_price("WETH", 1_800 * 10**8)
+    attacker = FlashCallbackAttacker.deploy(flash, {"from": deployer})
+
+    attacker.attack(10**18, 0, forged_step(market, alice, attacker.address), {"from": deployer})
+
+    selector = keccak(text="UnexpectedCallback(address)")[:4]
+    assert (attacker.attempts(), attacker.refusals()) == (1, 1)
+    assert bytes(attacker.lastError()) == selector
+    assert market.pool.getUserShares(alice, market.tokens["USDC"])[1] > 0  # nothing liquidated
+    assert_holds_only_profit(market, flash, "WETH", 0)
+
+
+def test_a_hook_token_cannot_forge_a_callback_from_inside_the_flash_swap(market, keeper, alice, deployer):
+    """HOOK, a collateral whose transfers call out (an ERC777-style hook): while the FlashLiquidator is in
+    its own swap's callback, the pool's transfer of the seized HOOK hands control to the attacker, which
+    forges a callback. It is refused (only the pool being called may call back), and the liquidation
+    completes."""
+    p = market
+    hook = MockHookERC20.deploy("HOOK", "HOOK", 18, {"from": deployer})
+    feed = MockPriceFeed.deploy(8, 2_000 * 10**8, {"from": deployer})
+    p.oracle.setFeed(hook, feed, 3600, {"from": deployer})
+    # ReserveConfig: CF 80%, max bonus 105%, fee 10%, receive shares, zero rates, optimal 80%, maxLtv 80%.
+    p.pool.addReserve(
+        hook, (80_00, 105_00, 10_00, True, False, False, 0, 0, 0, 80_00, 80_00), {"from": deployer}
+    )
+    hook.mint(alice, 10 * 10**18, {"from": alice})
+    hook.approve(p.pool, MAX_UINT, {"from": alice})
+    p.pool.supply(hook, 10 * 10**18, alice, {"from": alice})
+    p.borrow(alice, "USDC", p.units("USDC", 15_000))
+    feed.setPrice(1_800 * 10**8, {"from": deployer})
+    assets = {
+        "HOOK": AssetInfo("HOOK", hook.address, 18, feed.address, mock_token=True),
+        "USDC": AssetInfo("USDC", p.tokens["USDC"].address, 6, p.feeds["USDC"].address, mock_token=True),
+        "WETH": AssetInfo("WETH", p.tokens["WETH"].address, 18, p.feeds["WETH"].address, mock_token=True),
+    }
+    prices = {"HOOK": 1_800 * 10**8, "USDC": 10**8, "WETH": 1_800 * 10**8}
+    sender = Sender(web3, address=accounts[8].address)
+    hooked = UniswapDeployer(
+        web3, sender, UniswapPlan(pairs=(PairPlan("HOOK", "USDC", 500),)), assets, prices
+    ).deploy()
+    flash = FlashLiquidator.deploy(p.pool, hooked.factory, keeper, {"from": deployer})
+    attacker = FlashCallbackAttacker.deploy(flash, {"from": deployer})
+    hook.setHook(attacker, {"from": deployer})
+    attacker.arm(10**18, 0, forged_step(p, alice, attacker.address), {"from": deployer})
+
+    tx = flash.liquidate(
+        (hook, p.tokens["USDC"], alice, MAX_UINT, 500, brownie.ZERO_ADDRESS, 0, 0, web3.eth.block_number + 1),
+        {"from": keeper},
+    )
+
+    assert (attacker.attempts(), attacker.refusals()) == (1, 1)
+    assert bytes(attacker.lastError()) == keccak(text="UnexpectedCallback(address)")[:4]
+    assert tx.return_value > 0 and hook.balanceOf(flash) == tx.return_value
+    assert hook.balanceOf(attacker) == 0
+    assert p.health_factor(alice) >= WAD
