@@ -1,5 +1,8 @@
 """`make study`: the execution-quality study. The same seeded market-driven crash
-(scripts/market/scenario.py) replayed side by side, each run on a fresh chain, with one thing changed:
+(scripts/market/scenario.py) replayed side by side, each run on a fresh chain, with one thing changed.
+The default crash is a gap: WETH and WBTC lose 30% in one block, then drift; the arbitrageurs may spend
+$500k each buying back below the reference (STUDY_MARKET), so the liquidations' own selling can move
+the pools, and the oracle after them, once that runs out. The runs:
 
 - `dump`: the keeper liquidates each account at once, to the target health factor (the default);
 - `throttle_100`, `throttle_25`: throttled liquidation, `--max-price-impact-bps 100` / `25`: a sale
@@ -34,11 +37,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from keeper.report import market_path_chart  # noqa: E402
+from scripts.market.engine import MarketConfig  # noqa: E402
 from scripts.market.scenario import ScenarioOptions, ScenarioResult, run_scenario  # noqa: E402
 
 log = logging.getLogger("study")
 
 WAD = 10**18
+#: The study's market: each arbitrageur may spend $500k buying a pool back up to the reference.
+STUDY_MARKET = MarketConfig(arb_buy_budget_usd=500_000.0)
+#: The study's crash: a 30% gap of both risky assets, then a drift.
+STUDY_SHAPE, STUDY_DEPTH_BPS = "gap", 3_000
 #: The study's keys per run, in the order of the table (outside checks read these names).
 RUN_KEYS = (
     "fill_vs_trigger_bps_p50",
@@ -251,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--block-time", type=int, default=2, help="seconds per block during the crash")
     parser.add_argument("--steps", type=int, default=30, help="blocks the reference path takes")
+    parser.add_argument("--shape", default=STUDY_SHAPE, choices=["gap", "grind", "crash_bounce"])
+    parser.add_argument("--depth-bps", type=int, default=STUDY_DEPTH_BPS, help="each risky asset's fall")
     parser.add_argument("--only", action="append", default=[], help="run only this variant (repeatable)")
     parser.add_argument("--twap", action="store_true", help="add the run with the TWAP guard installed")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "study")

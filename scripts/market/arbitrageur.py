@@ -105,17 +105,27 @@ class ArbTrade:
 class Arbitrageur:
     """Trades one USD pool toward target prices from one account with a finite inventory."""
 
-    def __init__(self, swapper: PoolSwapper, capital: Mapping[str, int], min_gap_bps: int = 0):
+    def __init__(
+        self,
+        swapper: PoolSwapper,
+        capital: Mapping[str, int],
+        min_gap_bps: int = 0,
+        buy_budget: int | None = None,
+    ):
         """Use `open` to fund and approve a new arbitrageur; this wraps one already set up.
 
         @param swapper the account's swaps on the pool
         @param capital token address -> units it was funded with (for reports; spending reads balances)
         @param min_gap_bps the smallest gap between pool and target worth a trade, BPS of the pool
-            price; 0 trades on any difference (a real arbitrageur would wait for more than the fee)"""
+            price; 0 trades on any difference (a real arbitrageur would wait for more than the fee)
+        @param buy_budget stablecoin units it may spend buying the risky asset over its whole life,
+            what it sold included (a dip-buying limit: its risk desk's, not its wallet's); None: its
+            whole stablecoin balance at any time"""
         self.swapper = swapper
         self.pool: UsdPool = swapper.pool
         self.capital = dict(capital)
         self.min_gap_bps = min_gap_bps
+        self.buy_budget = buy_budget
         self._prices = PoolPriceReader(swapper.account.w3, {self.pool.asset: self.pool})
         self._reserved: dict[str, int] = {}
 
@@ -130,6 +140,7 @@ class Arbitrageur:
         *,
         min_gap_bps: int = 0,
         gas: int = SWAP_GAS,
+        buy_budget: int | None = None,
     ) -> Arbitrageur:
         """Sets up an arbitrageur: mints its whole capital (MockERC20, once: it never mints again),
         approves the router on both tokens, and waits for all of it.
@@ -153,7 +164,7 @@ class Arbitrageur:
             capital[pool.stable_token],
             pool.stable,
         )
-        return cls(swapper, capital, min_gap_bps)
+        return cls(swapper, capital, min_gap_bps, buy_budget)
 
     @property
     def address(self) -> str:
@@ -166,8 +177,12 @@ class Arbitrageur:
         }
 
     def available(self, token: str) -> int:
-        """What it may still commit of `token`: its balance minus what unsettled orders may take."""
-        return max(0, self.swapper.balance(token) - self._reserved.get(token, 0))
+        """What it may still commit of `token`: its balance minus what unsettled orders may take, and
+        of the stablecoin no more than what is left of its buying budget."""
+        free = max(0, self.swapper.balance(token) - self._reserved.get(token, 0))
+        if self.buy_budget is not None and token == self.pool.stable_token:
+            free = min(free, max(0, self.buy_budget - self._reserved.get(token, 0)))
+        return free
 
     def send(self, target_usd8: int) -> ArbOrder:
         """Decides from the latest block and, unless the pool is at the target or the inventory is
@@ -230,7 +245,8 @@ class Arbitrageur:
         finally:
             self._reserved[order.token_in] -= order.amount_in_max
         if fill.reverted or fill.sqrt_price_x96_after is None:
-            log.warning("arbitrageur %s: swap %s on %s reverted", self.address, order.tx_hash, order.asset)
+            # Expected in a busy block: a liquidation mined first already moved the pool past the target.
+            log.info("arbitrageur %s: swap %s on %s reverted", self.address, order.tx_hash, order.asset)
             return ArbTrade(
                 order=order,
                 block=fill.block,
@@ -243,6 +259,8 @@ class Arbitrageur:
                 gas_used=fill.gas_used,
             )
         reached = fill.sqrt_price_x96_after == order.sqrt_price_limit_x96
+        if self.buy_budget is not None and order.token_in == self.pool.stable_token:
+            self.buy_budget = max(0, self.buy_budget - fill.amount_in)
         trade = ArbTrade(
             order=order,
             block=fill.block,

@@ -73,6 +73,9 @@ class MarketConfig:
         reference with: liquidations selling more than this leave the pool below), USD
     @param sell_per_step_usd exogenous selling of each risky asset per step of the path, USD at the
         start price (none by default)
+    @param arb_buy_budget_usd what each arbitrageur may spend over the run buying the risky asset back
+        below the reference (what the liquidations dump), USD; None: everything it holds, the proceeds
+        of following the crash down included
     @param arb_min_gap_bps the smallest gap between pool and reference an arbitrageur trades on
     @param actor_tip_wei the priority fee the market's actors (arbitrageurs, sellers, the publisher) pay:
         0 by default, so that a keeper's place in a block is decided by its bid, not by who reacted to
@@ -81,6 +84,7 @@ class MarketConfig:
     feed: FeedRule = field(default_factory=lambda: FeedRule(deviation_bps=50, heartbeat_seconds=3600))
     arb_risky_usd: float = 30_000_000.0
     arb_stable_usd: float = 5_000_000.0
+    arb_buy_budget_usd: float | None = None
     sell_per_step_usd: Mapping[str, float] = field(default_factory=dict)
     arb_min_gap_bps: int = 5
     actor_tip_wei: int = 0
@@ -204,9 +208,19 @@ class CrashMarket:
             risky = int(config.arb_risky_usd * USD8 / prices[asset] * 10**pool.risky_decimals)
             usd = int(config.arb_stable_usd * USD8 / prices[stable] * 10**pool.stable_decimals)
             account = UnlockedAccount(w3, address, priority_fee_wei=config.actor_tip_wei)
+            budget = config.arb_buy_budget_usd
+            buy_budget = (
+                None if budget is None else int(budget * USD8 / prices[stable] * 10**pool.stable_decimals)
+            )
             arbitrageurs.append(
                 Arbitrageur.open(
-                    account, uniswap.router, pool, risky, usd, min_gap_bps=config.arb_min_gap_bps
+                    account,
+                    uniswap.router,
+                    pool,
+                    risky,
+                    usd,
+                    min_gap_bps=config.arb_min_gap_bps,
+                    buy_budget=buy_budget,
                 )
             )
         sellers = {}

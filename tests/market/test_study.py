@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 
 from scripts.market.scenario import ScenarioOptions
-from scripts.study import RUN_KEYS, VARIANTS, run_study
+from scripts.study import RUN_KEYS, STUDY_MARKET, STUDY_SHAPE, VARIANTS, run_study
 
 
 def test_a_small_study_keeps_its_invariants_in_every_run(tmp_path):
     variants = tuple(v for v in VARIANTS if v.name in ("dump", "throttle_25"))
-    base = ScenarioOptions(borrowers=30, seed=11, block_time=1, steps=16)
+    base = ScenarioOptions(
+        borrowers=30, seed=11, block_time=1, steps=16, shape=STUDY_SHAPE, market=STUDY_MARKET
+    )
 
     summary = run_study(base, variants, tmp_path)
 
