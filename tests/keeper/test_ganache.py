@@ -11,7 +11,8 @@ the keeper's record of one on Ganache has none."""
 from __future__ import annotations
 
 import pytest
-from conftest import KEEPER_INDEX, SUPPLIER_INDEX
+
+KEEPER_INDEX, SUPPLIER_INDEX = 10, 11  # as tests/keeper/conftest.py: the keeper signs with account 10
 from devnet import Devnet, GanacheNode, dev_key
 from harness import make_keeper
 from web3.logs import DISCARD
