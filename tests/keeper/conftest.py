@@ -13,11 +13,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from devnet import AnvilNode, Devnet, dev_key  # noqa: E402
+from devnet import KEEPER_INDEX, SUPPLIER_INDEX, AnvilNode, Devnet, dev_key  # noqa: E402
 from rpc_proxy import Faults, RpcProxy  # noqa: E402
-
-KEEPER_INDEX = 10
-SUPPLIER_INDEX = 11
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ from scripts.devnode import AnvilNode, GanacheNode, dev_key, free_port  # noqa: 
 from scripts.uniswap import sqrt_price_x96, uniswap_contract
 
 MAX_UINT = 2**256 - 1
+#: Anvil accounts of the keeper tests: the keeper signs with its own key (account 10), a supplier (11).
+KEEPER_INDEX = 10
+SUPPLIER_INDEX = 11
 
 
 @dataclass

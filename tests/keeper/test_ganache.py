@@ -11,13 +11,12 @@ the keeper's record of one on Ganache has none."""
 from __future__ import annotations
 
 import pytest
-from devnet import Devnet, GanacheNode, dev_key
+from devnet import KEEPER_INDEX, SUPPLIER_INDEX, Devnet, GanacheNode, dev_key
 from harness import make_keeper
 from web3.logs import DISCARD
 
 from keeper.contracts import erc20, flash_liquidator
 
-KEEPER_INDEX, SUPPLIER_INDEX = 10, 11  # as tests/keeper/conftest.py: the keeper signs with account 10
 WAD = 10**18
 
 

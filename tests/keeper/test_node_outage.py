@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from devnet import AnvilNode, Devnet
+from devnet import KEEPER_INDEX, SUPPLIER_INDEX, AnvilNode, Devnet
 from harness import make_keeper
 
 WAD = 10**18
@@ -31,8 +31,6 @@ def durable_node(tmp_path):
 
 
 def test_keeper_survives_a_node_restart_and_liquidates_after(durable_node, keeper_key, tmp_path):
-    from conftest import KEEPER_INDEX, SUPPLIER_INDEX
-
     net = Devnet.create(durable_node, tmp_path / "deployments")
     net.supply(net.w3.eth.accounts[SUPPLIER_INDEX], "USDC", net.units("USDC", 1_000_000))
     net.fund(net.w3.eth.accounts[KEEPER_INDEX], "USDC", net.units("USDC", 1_000_000))

@@ -275,8 +275,9 @@ def test_the_recorder_reads_the_account_per_block_in_batches_and_records_once(tm
 def test_a_liquidation_whose_account_cannot_be_valued_after_its_block_is_recorded_all_the_same(tmp_path):
     """The liquidation ran, but a later transaction of its block (a WETH update to $1,400 the TWAP
     guard's breaker refuses) left WETH unpriced: the health factor cannot be read at the inclusion
-    block, the positions can. The record is kept, its health factor after unknown, WETH valued at its
-    primary feed's answer there (as the observer values it) and USDC at the oracle's price."""
+    block, the positions can. The record is kept, its health factor after unknown, WETH valued at the
+    price the liquidation executed at (its amounts imply $2,000), the trigger block's WETH at its primary
+    feed's answer there (as the observer values it) and USDC at the oracle's price."""
     positions = {WETH: (9475 * 10**15, 0, True), USDC: (0, 2000 * 10**6, False)}
     weth_feed, usdc_feed = "0x" + "f1" * 20, "0x" + "f2" * 20
     deviation = RpcError("execution reverted: PriceDeviation", 3)
@@ -312,8 +313,8 @@ def test_a_liquidation_whose_account_cannot_be_valued_after_its_block_is_recorde
         None,
         False,
     )
-    assert (saved["oracle_price"], saved["oracle_price_at_trigger"]) == (1400 * 10**8, 1400 * 10**8)
-    assert saved["collateral_seized_usd"] == pytest.approx(0.525 * 1400)
+    assert (saved["oracle_price"], saved["oracle_price_at_trigger"]) == (2000 * 10**8, 1400 * 10**8)
+    assert saved["collateral_seized_usd"] == pytest.approx(0.525 * 2000)
     assert saved["debt_repaid_usd"] == pytest.approx(1000.0)
 
 
