@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 POOL_LAYOUT = {
     "_owner": 0,
     "_pendingOwner": 1,
-    "feeReceiver": 2,
+    "_state": 2,
     "guardian": 3,
     "liquidationGracePeriod": 4,
     "_liquidationConfig": 5,

@@ -5,7 +5,6 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ILendingPool} from "./interfaces/ILendingPool.sol";
@@ -27,7 +26,7 @@ import {AccountLogic} from "./libraries/AccountLogic.sol";
 /// @dev Tokens must be plain ERC20s: fee-on-transfer tokens revert `InboundTransferShortfall` (the pool
 ///      checks after every inbound transfer that its balance still covers its books), and rebasing tokens
 ///      are not supported. Donations to the pool are ignored: cash is kept on the books.
-contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
+contract LendingPool is ILendingPool, Ownable2Step {
     using MathLib for uint256;
     using SharesMathLib for uint256;
     using SafeERC20 for IERC20;
@@ -46,8 +45,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /// @notice The price oracle.
     IPriceOracle public immutable oracle;
-    /// @notice Receives the protocol fee as supply shares; its shares pay deficits first.
-    address public feeReceiver;
+    /// @dev The fee receiver (receives the protocol fee as supply shares, which pay deficits first) and the
+    ///      re-entrancy status, in one slot.
+    DataTypes.PoolState internal _state;
     /// @notice May pause reserves (only the owner unpauses).
     address public guardian;
     /// @notice Seconds after an unpause during which no liquidation touches the reserve (Aave V3.1's
@@ -68,9 +68,18 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     constructor(address oracle_, address feeReceiver_, address owner_) Ownable(owner_) {
         if (oracle_ == address(0) || feeReceiver_ == address(0)) revert Errors.ZeroAddress();
         oracle = IPriceOracle(oracle_);
-        feeReceiver = feeReceiver_;
+        _state.feeReceiver = feeReceiver_;
         emit FeeReceiverUpdated(address(0), feeReceiver_);
         _setLiquidationConfig(1.05e18, 0.7e18, 20_00);
+    }
+
+    /// @dev OpenZeppelin's `ReentrancyGuard`, with its status in `_state.entered` beside the fee receiver. The
+    ///      status returns to its value on entry, so the write is refunded as OpenZeppelin's is.
+    modifier nonReentrant() {
+        if (_state.entered) revert Errors.ReentrancyGuardReentrantCall();
+        _state.entered = true;
+        _;
+        _state.entered = false;
     }
 
     /* GOVERNANCE */
@@ -159,8 +168,13 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc ILendingPool
     function setFeeReceiver(address newFeeReceiver) external onlyOwner nonReentrant {
         if (newFeeReceiver == address(0)) revert Errors.ZeroAddress();
-        emit FeeReceiverUpdated(feeReceiver, newFeeReceiver);
-        feeReceiver = newFeeReceiver;
+        emit FeeReceiverUpdated(_state.feeReceiver, newFeeReceiver);
+        _state.feeReceiver = newFeeReceiver;
+    }
+
+    /// @notice Receives the protocol fee as supply shares; its shares pay deficits first.
+    function feeReceiver() external view returns (address) {
+        return _state.feeReceiver;
     }
 
     /* SUPPLY AND WITHDRAW */
@@ -459,7 +473,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
                 collateralFactor: collateralConfig.collateralFactor,
                 // The insurance fund pays itself no fee: its own liquidation follows the same rules as any
                 // other, and leaves it no collateral once all of it is seized.
-                liquidationFee: user == feeReceiver ? 0 : collateralConfig.liquidationFee,
+                liquidationFee: user == _state.feeReceiver ? 0 : collateralConfig.liquidationFee,
                 debtToCover: debtToCover,
                 drawnShares: drawnShares,
                 borrowIndex: debt.index,
@@ -500,7 +514,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         LiquidationLogic.Amounts memory amounts = plan.amounts;
         DataTypes.Position storage position = _positions[user][collateralAsset];
         position.supplyShares -= uint128(amounts.collateralSharesToSeize);
-        DataTypes.Position storage fund = _positions[feeReceiver][collateralAsset];
+        DataTypes.Position storage fund = _positions[_state.feeReceiver][collateralAsset];
         fund.supplyShares = SafeCast.toUint128(fund.supplyShares + amounts.feeShares);
         if (receiveShares) {
             DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
@@ -547,7 +561,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
             reserve.deficit = SafeCast.toUint128(reserve.deficit + amount);
             emit DeficitReported(user, asset, amount);
             if (!reserve.config.paused) {
-                reserve.settleDeficit(asset, index, feeReceiver, _positions[feeReceiver][asset]);
+                address fund = _state.feeReceiver;
+                reserve.settleDeficit(asset, index, fund, _positions[fund][asset]);
             }
         }
         _userConfig[user] = userConfig;
@@ -561,7 +576,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (reserve.config.paused) revert Errors.ReservePaused(asset);
         uint256 index = reserve.accrue(asset);
         if (reserve.deficit == 0) revert Errors.NoDeficit();
-        reserve.settleDeficit(asset, index, feeReceiver, _positions[feeReceiver][asset]);
+        address fund = _state.feeReceiver;
+        reserve.settleDeficit(asset, index, fund, _positions[fund][asset]);
     }
 
     /// @inheritdoc ILendingPool

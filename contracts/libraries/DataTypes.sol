@@ -45,6 +45,14 @@ library DataTypes {
         uint128 drawnShares;
     }
 
+    /// @notice The pool-wide values that share one storage slot: the fee receiver, which liquidations and deficit
+    ///         settlement read, and the re-entrancy status, which every guarded call reads and writes. A
+    ///         liquidation then pays one cold read for both.
+    struct PoolState {
+        address feeReceiver; // the insurance fund, credited the protocol fee as supply shares
+        bool entered; // a guarded call is running (OpenZeppelin's `ReentrancyGuard` status)
+    }
+
     /// @notice Pool-wide liquidation configuration.
     struct LiquidationConfig {
         uint64 targetHealthFactor; // WAD, >= 1e18
