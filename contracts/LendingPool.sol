@@ -268,8 +268,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         shares = amount.mulDivUp(RAY, index);
         DataTypes.Position storage position = _positions[msg.sender][asset];
         position.drawnShares = SafeCast.toUint128(position.drawnShares + shares);
-        reserve.totalDrawnShares = SafeCast.toUint128(reserve.totalDrawnShares + shares);
+        uint128 totalDrawnShares = SafeCast.toUint128(reserve.totalDrawnShares + shares);
         reserve.cash -= uint128(amount);
+        reserve.totalDrawnShares = totalDrawnShares;
         _userConfig[msg.sender] = _userConfig[msg.sender].setBorrowing(reserve.id, true);
         emit Borrow(asset, msg.sender, amount, shares);
 
@@ -299,8 +300,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         }
 
         position.drawnShares = uint128(drawnShares - shares);
+        uint128 cash = SafeCast.toUint128(reserve.cash + repaid);
         reserve.totalDrawnShares -= uint128(shares);
-        reserve.cash = SafeCast.toUint128(reserve.cash + repaid);
+        reserve.cash = cash;
         if (shares == drawnShares) _userConfig[onBehalfOf] = _userConfig[onBehalfOf].setBorrowing(reserve.id, false);
         emit Repay(asset, msg.sender, onBehalfOf, repaid, shares);
 
@@ -537,8 +539,10 @@ contract LendingPool is ILendingPool, Ownable2Step {
     ) internal {
         DataTypes.Position storage position = _positions[user][debtAsset];
         position.drawnShares -= uint128(amounts.debtSharesToRepay);
-        reserve.totalDrawnShares -= uint128(amounts.debtSharesToRepay);
-        reserve.cash = SafeCast.toUint128(reserve.cash + amounts.debtToRepay);
+        uint128 totalDrawnShares = reserve.totalDrawnShares - uint128(amounts.debtSharesToRepay);
+        uint128 cash = SafeCast.toUint128(reserve.cash + amounts.debtToRepay);
+        reserve.cash = cash;
+        reserve.totalDrawnShares = totalDrawnShares;
         if (position.drawnShares == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
     }
 

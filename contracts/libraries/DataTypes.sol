@@ -24,7 +24,9 @@ library DataTypes {
     /// @dev Fields read together share a slot: the borrow index with its accrual time and the reserve's
     ///      identity; cash with the drawn shares (the rate model's utilisation, and what borrow, repay and the
     ///      debt side of a liquidation write); the supply shares with the deficit (the share price's other
-    ///      inputs, which a reserve only used as debt never reads).
+    ///      inputs, which a reserve only used as debt never reads). Writers of two fields of one slot compute
+    ///      both values (with their checks) first and assign them one after the other, so that the compiler
+    ///      writes the slot once.
     struct Reserve {
         ReserveConfig config;
         uint128 borrowIndex; // RAY

@@ -61,9 +61,10 @@ library ReserveLogic {
     ///         reserve accrued in this block already).
     function storeIndex(DataTypes.Reserve storage reserve, address asset, uint256 index) internal {
         if (reserve.lastUpdate >= block.timestamp) return;
+        uint128 newIndex = index.toUint128();
         if (index != reserve.borrowIndex) emit ILendingPool.InterestAccrued(asset, index);
-        reserve.borrowIndex = index.toUint128();
         reserve.lastUpdate = uint40(block.timestamp);
+        reserve.borrowIndex = newIndex;
     }
 
     /// @notice Settles the reserve's deficit (protocol.md section 6): the fee receiver's supply shares pay
