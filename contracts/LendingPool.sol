@@ -188,7 +188,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (onBehalfOf == address(0)) revert Errors.ZeroAddress();
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         // A paused reserve still takes supplies (collateral top-ups); a frozen one takes none.
-        DataTypes.ReserveConfig memory config = reserve.config;
+        DataTypes.ReserveConfig storage config = reserve.config;
         if (config.frozen) revert Errors.ReserveFrozen(asset);
         if (amount == 0) revert Errors.InvalidAmount();
         uint256 totalAssets = reserve.totalAssets(reserve.accrue(asset));
@@ -258,7 +258,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     /// @inheritdoc ILendingPool
     function borrow(address asset, uint256 amount) external nonReentrant returns (uint256 shares) {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
-        DataTypes.ReserveConfig memory config = reserve.config;
+        DataTypes.ReserveConfig storage config = reserve.config;
         if (config.paused) revert Errors.ReservePaused(asset);
         if (config.frozen) revert Errors.ReserveFrozen(asset);
         if (amount == 0) revert Errors.InvalidAmount();
@@ -424,7 +424,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (!debtReserve.listed) revert Errors.ReserveNotListed(debtAsset);
         if (user == liquidator) revert Errors.SelfLiquidation();
         if (debtToCover == 0) revert Errors.InvalidDebtToCover();
-        DataTypes.ReserveConfig memory collateralConfig = collateralReserve.config;
+        DataTypes.ReserveConfig storage collateralConfig = collateralReserve.config;
         if (collateralConfig.paused) revert Errors.ReservePaused(collateralAsset);
         if (debtReserve.config.paused) revert Errors.ReservePaused(debtAsset);
         _requireGracePeriodOver(collateralAsset, collateralReserve);

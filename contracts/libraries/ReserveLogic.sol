@@ -34,7 +34,7 @@ library ReserveLogic {
     /// @notice A borrow index accrued from `lastUpdate` to now on `config`'s rate model, at the utilisation of
     ///         `cash` and `totalDrawnShares` at `index`.
     function accruedIndex(
-        DataTypes.ReserveConfig memory config,
+        DataTypes.ReserveConfig storage config,
         uint256 index,
         uint256 lastUpdate,
         uint256 cash,
@@ -96,12 +96,10 @@ library ReserveLogic {
     /// @notice Reads the snapshot's configuration and index slots and accrues its index, once.
     function load(DataTypes.ReserveSnapshot memory snapshot, DataTypes.Reserve storage reserve) internal view {
         if (snapshot.index != 0) return;
-        DataTypes.ReserveConfig memory config = reserve.config;
-        snapshot.collateralFactor = config.collateralFactor;
-        snapshot.maxLtv = config.maxLtv;
+        snapshot.collateralFactor = reserve.config.collateralFactor;
+        snapshot.maxLtv = reserve.config.maxLtv;
         snapshot.decimals = reserve.decimals;
-        snapshot.index =
-            accruedIndex(config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);
+        snapshot.index = accruedIndex(reserve);
     }
 
     /// @notice `load`, then the supply shares and the total added assets, once.
