@@ -729,7 +729,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
     /// @dev Reverts if the user's borrow health factor (collateral weighted by `maxLtv`) is below 1e18.
     function _requireBorrowHealthy(address user) internal view {
         uint256 userConfig = _userConfig[user];
-        uint256 healthFactor = _accountData(user, userConfig, AccountLogic.newCache(userConfig, 0)).borrowHealthFactor;
+        DataTypes.AccountData memory account = _accountData(user, userConfig, AccountLogic.newCache(userConfig, 0));
+        // The borrow health factor: collateral weighted by `maxLtv` instead of `collateralFactor`.
+        uint256 healthFactor = AccountLogic.healthFactor(account.weightedBorrowValue, account.totalDebtValueRay);
         if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);
     }
 

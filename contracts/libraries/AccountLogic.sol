@@ -53,7 +53,6 @@ library AccountLogic {
             }
         }
         data.healthFactor = healthFactor(data.weightedCollateralValue, data.totalDebtValueRay);
-        data.borrowHealthFactor = healthFactor(data.weightedBorrowValue, data.totalDebtValueRay);
     }
 
     /// @notice floor(weighted * 1e14 * 1e27 / debtValueRay), WAD; the maximum uint without debt.

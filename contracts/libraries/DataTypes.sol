@@ -111,7 +111,6 @@ library DataTypes {
         uint256 weightedBorrowValue; // sum of maxLtv (BPS) * value
         uint256 totalDebtValueRay; // value * RAY
         uint256 healthFactor; // WAD, type(uint256).max without debt: liquidation below 1e18
-        uint256 borrowHealthFactor; // WAD, the same with maxLtv: borrowing and withdrawing need 1e18
         uint256 activeCollateralCount;
         uint256 borrowCount;
     }
