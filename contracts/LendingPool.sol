@@ -453,7 +453,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
             revert Errors.CannotReceiveShares();
         }
 
-        DataTypes.LiquidationConfig memory liquidationConfig = _liquidationConfig;
+        DataTypes.LiquidationConfig storage liquidationConfig = _liquidationConfig;
         plan.liquidationBonus = LiquidationLogic.calculateLiquidationBonus(
             collateralConfig.maxLiquidationBonus,
             account.healthFactor,
@@ -636,7 +636,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /// @inheritdoc ILendingPool
     function getLiquidationBonus(address collateralAsset, uint256 healthFactor) external view returns (uint256) {
-        DataTypes.LiquidationConfig memory liquidationConfig = _liquidationConfig;
+        DataTypes.LiquidationConfig storage liquidationConfig = _liquidationConfig;
         return LiquidationLogic.calculateLiquidationBonus(
             _listedReserve(collateralAsset).config.maxLiquidationBonus,
             healthFactor,

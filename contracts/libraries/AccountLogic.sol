@@ -67,13 +67,12 @@ library AccountLogic {
         DataTypes.AccountData memory data,
         DataTypes.ReserveSnapshot memory snapshot,
         DataTypes.Reserve storage reserve,
-        DataTypes.Position storage position_,
+        DataTypes.Position storage position,
         IPriceOracle oracle,
         bool borrowing,
         bool usedAsCollateral
     ) private view {
         snapshot.load(reserve);
-        DataTypes.Position memory position = position_;
         bool isCollateral = usedAsCollateral && position.supplyShares > 0 && snapshot.collateralFactor > 0;
         if (!isCollateral && !borrowing) return;
 
