@@ -441,7 +441,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         DataTypes.ReserveSnapshot memory debt = cache[debtReserve.id];
         collateral.asset = collateralAsset;
         debt.asset = debtAsset;
-        DataTypes.AccountData memory account = _accountData(user, userConfig, cache);
+        DataTypes.AccountData memory account =
+            AccountLogic.accountData(_reserves, _reservesList, _positions[user], oracle, userConfig, cache);
         plan.healthFactor = account.healthFactor;
         if (account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
             revert Errors.HealthFactorNotBelowThreshold(account.healthFactor);
@@ -616,7 +617,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         )
     {
         uint256 userConfig = _userConfig[user];
-        DataTypes.AccountData memory data = _accountData(user, userConfig, AccountLogic.newCache(userConfig, 0));
+        DataTypes.AccountData memory data = AccountLogic.accountData(
+            _reserves, _reservesList, _positions[user], oracle, userConfig, AccountLogic.newCache(userConfig, 0)
+        );
         totalCollateralValue = data.totalCollateralValue;
         totalDebtValue = data.totalDebtValueRay.divUp(RAY);
         healthFactor = data.healthFactor;
@@ -630,7 +633,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         DataTypes.ReserveSnapshot[] memory cache = new DataTypes.ReserveSnapshot[](_reservesList.length);
         healthFactors = new uint256[](users.length);
         for (uint256 i; i < users.length; ++i) {
-            healthFactors[i] = _accountData(users[i], _userConfig[users[i]], cache).healthFactor;
+            healthFactors[i] = AccountLogic.accountData(
+                _reserves, _reservesList, _positions[users[i]], oracle, _userConfig[users[i]], cache
+            ).healthFactor;
         }
     }
 
@@ -717,19 +722,12 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /* HEALTH FACTOR */
 
-    /// @dev The user's account (protocol.md section 3) through `AccountLogic`; `cache` as there.
-    function _accountData(address user, uint256 userConfig, DataTypes.ReserveSnapshot[] memory cache)
-        internal
-        view
-        returns (DataTypes.AccountData memory)
-    {
-        return AccountLogic.accountData(_reserves, _reservesList, _positions[user], oracle, userConfig, cache);
-    }
-
     /// @dev Reverts if the user's borrow health factor (collateral weighted by `maxLtv`) is below 1e18.
     function _requireBorrowHealthy(address user) internal view {
         uint256 userConfig = _userConfig[user];
-        DataTypes.AccountData memory account = _accountData(user, userConfig, AccountLogic.newCache(userConfig, 0));
+        DataTypes.AccountData memory account = AccountLogic.accountData(
+            _reserves, _reservesList, _positions[user], oracle, userConfig, AccountLogic.newCache(userConfig, 0)
+        );
         // The borrow health factor: collateral weighted by `maxLtv` instead of `collateralFactor`.
         uint256 healthFactor = AccountLogic.healthFactor(account.weightedBorrowValue, account.totalDebtValueRay);
         if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);

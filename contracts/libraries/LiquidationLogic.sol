@@ -251,13 +251,11 @@ library LiquidationLogic {
         // 6. Protocol fee on the bonus part.
         (uint256 feeShares, uint256 liquidatorShares) = splitProtocolFee(cs, p.liquidationFee, p.liquidationBonus);
 
-        a = Amounts({
-            debtSharesToRepay: ds,
-            debtToRepay: debtToRepay,
-            collateralSharesToSeize: cs,
-            feeShares: feeShares,
-            liquidatorShares: liquidatorShares
-        });
+        a.debtSharesToRepay = ds;
+        a.debtToRepay = debtToRepay;
+        a.collateralSharesToSeize = cs;
+        a.feeShares = feeShares;
+        a.liquidatorShares = liquidatorShares;
     }
 
     /// @dev 10**collateralDecimals and 10**debtDecimals (both at most 18, checked when a reserve is listed).
