@@ -11,8 +11,12 @@ operation (`GAS_TRACE_OP`, any name of `bench.gas.OPERATIONS`), traces its trans
 - every SLOAD and SSTORE with its cost (2,100 = cold) and the slot named (pool reserves, positions,
   bitmaps, pool-wide fields; token balances and allowances; the oracle's feeds);
 - every external call with its overhead (2,600 = cold account) and the gas used inside the callee;
-- the rest by opcode family, and the pool's computation by source line (viaIR code the compiler
-  generates, e.g. ABI coding and memory copies, is charged to the last source line before it).
+- the pool's own gas between its external calls and logs (a log emitted only to mark a point of
+  the code shows a section's cost), the rest by opcode family, and the pool's computation by source
+  line (viaIR code the compiler generates, e.g. ABI coding and memory copies, is charged to the
+  last source line before it; viaIR's source mappings are coarse, so take these as hints);
+- with GAS_TRACE_SEQUENCE=1, every SLOAD and SSTORE of the pool in order, which shows a slot read
+  twice for one write (a compound assignment `x.f -= y` can read the slot twice).
 
 Slot names follow the pool's storage layout (`POOL_LAYOUT`); update it with the contract.
 """
@@ -41,8 +45,9 @@ POOL_LAYOUT = {
     "_liquidationConfig": 5,
     "_reserves": 6,
     "_reservesList": 7,
-    "_positions": 8,
-    "_userConfig": 9,
+    "_reservesCount": 8,
+    "_positions": 9,
+    "_userConfig": 10,
 }
 RESERVE_SLOTS = 4
 #: OpenZeppelin 5's `ReentrancyGuard` keeps its status at this ERC-7201 slot.
@@ -82,7 +87,6 @@ def slot_names(s: bench.Scenario) -> dict[tuple[str, int], str]:
     for name, slot in POOL_LAYOUT.items():
         names[(pool, slot)] = name
     names[(pool, OZ_REENTRANCY_SLOT)] = "ReentrancyGuard status"
-    list_data = int.from_bytes(keccak(_word(POOL_LAYOUT["_reservesList"])), "big")
     for symbol, asset in tokens.items():
         base = _mapping_slot(asset, POOL_LAYOUT["_reserves"])
         for i in range(RESERVE_SLOTS):
@@ -90,7 +94,7 @@ def slot_names(s: bench.Scenario) -> dict[tuple[str, int], str]:
         names[(oracle, _mapping_slot(asset, ORACLE_PRIMARY))] = f"primaryFeed[{symbol}]"
         names[(oracle, _mapping_slot(asset, ORACLE_SECONDARY))] = f"secondaryFeed[{symbol}]"
     for i in range(len(tokens)):
-        names[(pool, list_data + i)] = f"_reservesList[{i}]"
+        names[(pool, _mapping_slot(i, POOL_LAYOUT["_reservesList"]))] = f"_reservesList[{i}]"
     for who, account in people.items():
         names[(pool, _mapping_slot(account.address, POOL_LAYOUT["_userConfig"]))] = f"userConfig[{who}]"
         positions = _mapping_slot(account.address, POOL_LAYOUT["_positions"])
@@ -159,6 +163,11 @@ def report(steps: list[dict], root: str, slots, contracts) -> None:
     families: collections.Counter = collections.Counter()
     by_line: collections.Counter = collections.Counter()
     last_line = "entry"
+    sequence = bool(os.environ.get("GAS_TRACE_SEQUENCE"))
+    if sequence:
+        print("\nThe pool's SLOAD and SSTORE in order (after: the call or log that precedes, #its number):")
+    milestones: list[tuple[str, int, int]] = []  # (what, pool gas since the previous one, of it storage)
+    section, section_storage = 0, 0
     for i, step in enumerate(steps):
         op, depth = step["op"], step["depth"]
         address = frames[depth - 1]
@@ -174,11 +183,24 @@ def report(steps: list[dict], root: str, slots, contracts) -> None:
             overhead = step["gas"] - steps[back]["gas"] - inside
             calls.append((contract, op, contracts.get(target, target), overhead, inside))
             families["call overhead"] += overhead
+            if address == root:
+                milestones.append((f"{op} {contracts.get(target, target)}", section, section_storage))
+                section, section_storage = 0, 0
             continue
         same_frame = following is not None and following["depth"] == depth
         cost = step["gas"] - following["gas"] if same_frame else step["gasCost"]
+        if address == root:
+            section += cost
+            if op in ("SLOAD", "SSTORE"):
+                section_storage += cost
+            if op.startswith("LOG"):
+                milestones.append((op, section, section_storage))
+                section, section_storage = 0, 0
         if op in ("SLOAD", "SSTORE"):
             name = slots.get((address, int(step["stack"][-1], 16)), step["stack"][-1][:14])
+            if sequence and address == root:
+                after = milestones[-1][0] if milestones else "entry"
+                print(f"  {op:<6} {name:<34} {cost:>5}  pc {step['pc']:<6} after {after} #{len(milestones)}")
             if op == "SLOAD":
                 sloads[(contract, name, cost)] += 1
                 families["SLOAD cold" if cost >= 2100 else "SLOAD warm"] += cost
@@ -207,6 +229,13 @@ def report(steps: list[dict], root: str, slots, contracts) -> None:
     print("\nCalls (from, opcode, to, overhead with account access, gas inside):")
     for caller, op, callee, overhead, inside in calls:
         print(f"  {caller:<8} {op:<11} {callee:<12} {overhead:>6} {inside:>7}")
+    milestones.append(("end", section, section_storage))
+    print(
+        "\nPool's own gas between its calls and logs (section ends at; gas; of it SLOAD/SSTORE; the LOG"
+        " itself is in its section):"
+    )
+    for what, gas, storage in milestones:
+        print(f"  {what:<24} {gas:>7,} {storage:>7,}")
     print("\nExecution by kind:")
     for name, gas in families.most_common():
         print(f"  {name:<16} {gas:>8,}")

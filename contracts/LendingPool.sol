@@ -56,7 +56,10 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     DataTypes.LiquidationConfig internal _liquidationConfig;
     mapping(address asset => DataTypes.Reserve) internal _reserves;
-    address[] internal _reservesList;
+    /// @dev The asset of each reserve id, ids `0 .. _reservesCount - 1` in listing order. A mapping, not an array:
+    ///      an account pass looks an id up without reading the list's length (a cold slot) for a bounds check.
+    mapping(uint256 id => address asset) internal _reservesList;
+    uint256 internal _reservesCount;
     mapping(address user => mapping(address asset => DataTypes.Position)) internal _positions;
     /// @dev Per user, two bits per reserve id (`UserConfigLib`): borrowing, and using as collateral.
     mapping(address user => uint256) internal _userConfig;
@@ -89,7 +92,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (asset == address(0)) revert Errors.ZeroAddress();
         DataTypes.Reserve storage reserve = _reserves[asset];
         if (reserve.listed) revert Errors.ReserveAlreadyListed(asset);
-        uint256 id = _reservesList.length;
+        uint256 id = _reservesCount;
         if (id >= MAX_RESERVES) revert Errors.TooManyReserves();
         uint8 decimals = IERC20Metadata(asset).decimals();
         if (decimals > 18) revert Errors.TooManyDecimals(decimals);
@@ -101,7 +104,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         reserve.id = uint8(id);
         reserve.decimals = decimals;
         reserve.listed = true;
-        _reservesList.push(asset);
+        _reservesList[id] = asset;
+        _reservesCount = id + 1;
         emit ReserveAdded(asset, id, decimals, config);
     }
 
@@ -630,7 +634,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /// @inheritdoc ILendingPool
     function getHealthFactors(address[] calldata users) external view returns (uint256[] memory healthFactors) {
-        DataTypes.ReserveSnapshot[] memory cache = new DataTypes.ReserveSnapshot[](_reservesList.length);
+        DataTypes.ReserveSnapshot[] memory cache = new DataTypes.ReserveSnapshot[](_reservesCount);
         healthFactors = new uint256[](users.length);
         for (uint256 i; i < users.length; ++i) {
             healthFactors[i] = AccountLogic.accountData(
@@ -702,7 +706,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /// @inheritdoc ILendingPool
     function getReservesList() external view returns (address[] memory) {
-        return _reservesList;
+        address[] memory assets = new address[](_reservesCount);
+        for (uint256 id; id < assets.length; ++id) {
+            assets[id] = _reservesList[id];
+        }
+        return assets;
     }
 
     /// @inheritdoc ILendingPool

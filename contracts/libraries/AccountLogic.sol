@@ -31,7 +31,7 @@ library AccountLogic {
     ///         `asset` is set is not looked up again in `reservesList`).
     function accountData(
         mapping(address asset => DataTypes.Reserve) storage reserves,
-        address[] storage reservesList,
+        mapping(uint256 id => address asset) storage reservesList,
         mapping(address asset => DataTypes.Position) storage positions,
         IPriceOracle oracle,
         uint256 userConfig,
