@@ -520,7 +520,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
     ) internal {
         LiquidationLogic.Amounts memory amounts = plan.amounts;
         DataTypes.Position storage position = _positions[user][collateralAsset];
-        position.supplyShares -= uint128(amounts.collateralSharesToSeize);
+        uint128 supplyShares = position.supplyShares - uint128(amounts.collateralSharesToSeize);
+        position.supplyShares = supplyShares;
         DataTypes.Position storage fund = _positions[_state.feeReceiver][collateralAsset];
         fund.supplyShares = SafeCast.toUint128(fund.supplyShares + amounts.feeShares);
         if (receiveShares) {
@@ -531,7 +532,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
             reserve.cash -= uint128(plan.collateralToLiquidator);
             reserve.totalSupplyShares -= uint128(amounts.liquidatorShares);
         }
-        if (position.supplyShares == 0) _setUsingAsCollateral(user, collateralAsset, reserve.id, false);
+        if (supplyShares == 0) _setUsingAsCollateral(user, collateralAsset, reserve.id, false);
     }
 
     /// @dev The debt side: the repaid drawn shares leave the user's position and the reserve, and the
@@ -543,12 +544,13 @@ contract LendingPool is ILendingPool, Ownable2Step {
         LiquidationLogic.Amounts memory amounts
     ) internal {
         DataTypes.Position storage position = _positions[user][debtAsset];
-        position.drawnShares -= uint128(amounts.debtSharesToRepay);
+        uint128 drawnShares = position.drawnShares - uint128(amounts.debtSharesToRepay);
+        position.drawnShares = drawnShares;
         uint128 totalDrawnShares = reserve.totalDrawnShares - uint128(amounts.debtSharesToRepay);
         uint128 cash = SafeCast.toUint128(reserve.cash + amounts.debtToRepay);
         reserve.cash = cash;
         reserve.totalDrawnShares = totalDrawnShares;
-        if (position.drawnShares == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
+        if (drawnShares == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
     }
 
     /// @dev Writes off every remaining debt of `user` into the reserves' deficits, and settles each at once
