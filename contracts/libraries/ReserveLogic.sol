@@ -62,9 +62,10 @@ library ReserveLogic {
     function storeIndex(DataTypes.Reserve storage reserve, address asset, uint256 index) internal {
         if (reserve.lastUpdate >= block.timestamp) return;
         uint128 newIndex = index.toUint128();
-        if (index != reserve.borrowIndex) emit ILendingPool.InterestAccrued(asset, index);
+        bool moved = newIndex != reserve.borrowIndex;
         reserve.lastUpdate = uint40(block.timestamp);
         reserve.borrowIndex = newIndex;
+        if (moved) emit ILendingPool.InterestAccrued(asset, index);
     }
 
     /// @notice Settles the reserve's deficit (protocol.md section 6): the fee receiver's supply shares pay
