@@ -72,15 +72,17 @@ library AccountLogic {
         bool borrowing,
         bool usedAsCollateral
     ) private view {
+        // Every storage read before the price call, after which the compiler would read the slots again.
         snapshot.load(reserve);
-        bool isCollateral = usedAsCollateral && position.supplyShares > 0 && snapshot.collateralFactor > 0;
+        uint256 supplyShares = position.supplyShares;
+        uint256 drawnShares = position.drawnShares;
+        bool isCollateral = usedAsCollateral && supplyShares > 0 && snapshot.collateralFactor > 0;
         if (!isCollateral && !borrowing) return;
+        if (isCollateral) snapshot.loadSupply(reserve);
 
         if (snapshot.price == 0) snapshot.price = oracle.getPrice(snapshot.asset);
         if (isCollateral) {
-            snapshot.loadSupply(reserve);
-            uint256 assets =
-                uint256(position.supplyShares).toAssetsDown(snapshot.totalAssets, snapshot.totalSupplyShares);
+            uint256 assets = supplyShares.toAssetsDown(snapshot.totalAssets, snapshot.totalSupplyShares);
             uint256 value = ValueLib.toValue(assets, snapshot.decimals, snapshot.price);
             data.totalCollateralValue += value;
             data.weightedCollateralValue += value * snapshot.collateralFactor;
@@ -89,7 +91,7 @@ library AccountLogic {
         }
         if (borrowing) {
             data.totalDebtValueRay +=
-                ValueLib.toValue(position.drawnShares * snapshot.index, snapshot.decimals, snapshot.price);
+                ValueLib.toValue(drawnShares * snapshot.index, snapshot.decimals, snapshot.price);
             ++data.borrowCount;
         }
     }
