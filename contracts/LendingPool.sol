@@ -431,8 +431,10 @@ contract LendingPool is ILendingPool, Ownable2Step {
         DataTypes.ReserveConfig storage collateralConfig = collateralReserve.config;
         if (collateralConfig.paused) revert Errors.ReservePaused(collateralAsset);
         if (debtReserve.config.paused) revert Errors.ReservePaused(debtAsset);
-        _requireGracePeriodOver(collateralAsset, collateralReserve);
-        _requireGracePeriodOver(debtAsset, debtReserve);
+        uint256 graceUntil = collateralReserve.liquidationGracePeriodUntil;
+        if (block.timestamp < graceUntil) revert Errors.LiquidationGracePeriodActive(collateralAsset, graceUntil);
+        graceUntil = debtReserve.liquidationGracePeriodUntil;
+        if (block.timestamp < graceUntil) revert Errors.LiquidationGracePeriodActive(debtAsset, graceUntil);
         uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
         uint256 drawnShares = _positions[user][debtAsset].drawnShares;
         if (supplyShares == 0) revert Errors.ReserveNotSupplied();
@@ -769,12 +771,6 @@ contract LendingPool is ILendingPool, Ownable2Step {
         IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = IERC20(asset).balanceOf(address(this)) - balanceBefore;
         if (received < amount) revert Errors.InboundTransferShortfall(asset, received, amount);
-    }
-
-    /// @dev Reverts while the reserve's liquidation grace period after an unpause runs.
-    function _requireGracePeriodOver(address asset, DataTypes.Reserve storage reserve) internal view {
-        uint256 until = reserve.liquidationGracePeriodUntil;
-        if (block.timestamp < until) revert Errors.LiquidationGracePeriodActive(asset, until);
     }
 
     function _setUsingAsCollateral(address user, address asset, uint256 id, bool enabled) internal {
