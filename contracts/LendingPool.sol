@@ -365,8 +365,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         collateralReserve.storeIndex(collateralAsset, plan.collateralIndex);
         debtReserve.storeIndex(debtAsset, plan.debtIndex);
 
-        _liquidateCollateral(collateralAsset, collateralReserve, user, plan, receiveShares);
-        _liquidateDebt(debtAsset, debtReserve, user, plan.amounts);
+        mapping(address asset => DataTypes.Position) storage positions = _positions[user];
+        _liquidateCollateral(collateralAsset, collateralReserve, user, positions[collateralAsset], plan, receiveShares);
+        _liquidateDebt(debtReserve, user, positions[debtAsset], plan.amounts);
         // No debt without collateral: write the rest off.
         if (plan.deficit) _reportDeficit(user);
 
@@ -435,8 +436,9 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (block.timestamp < graceUntil) revert Errors.LiquidationGracePeriodActive(collateralAsset, graceUntil);
         graceUntil = debtReserve.liquidationGracePeriodUntil;
         if (block.timestamp < graceUntil) revert Errors.LiquidationGracePeriodActive(debtAsset, graceUntil);
-        uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
-        uint256 drawnShares = _positions[user][debtAsset].drawnShares;
+        mapping(address asset => DataTypes.Position) storage positions = _positions[user];
+        uint256 supplyShares = positions[collateralAsset].supplyShares;
+        uint256 drawnShares = positions[debtAsset].drawnShares;
         if (supplyShares == 0) revert Errors.ReserveNotSupplied();
         if (drawnShares == 0) revert Errors.ReserveNotBorrowed();
 
@@ -448,7 +450,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         collateral.asset = collateralAsset;
         debt.asset = debtAsset;
         DataTypes.AccountData memory account =
-            AccountLogic.accountData(_reserves, _reservesList, _positions[user], oracle, userConfig, cache);
+            AccountLogic.accountData(_reserves, _reservesList, positions, oracle, userConfig, cache);
         plan.healthFactor = account.healthFactor;
         if (account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
             revert Errors.HealthFactorNotBelowThreshold(account.healthFactor);
@@ -517,11 +519,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
         address collateralAsset,
         DataTypes.Reserve storage reserve,
         address user,
+        DataTypes.Position storage position,
         LiquidationPlan memory plan,
         bool receiveShares
     ) internal {
         LiquidationLogic.Amounts memory amounts = plan.amounts;
-        DataTypes.Position storage position = _positions[user][collateralAsset];
         uint128 supplyShares = position.supplyShares - uint128(amounts.collateralSharesToSeize);
         position.supplyShares = supplyShares;
         DataTypes.Position storage fund = _positions[_state.feeReceiver][collateralAsset];
@@ -540,12 +542,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
     /// @dev The debt side: the repaid drawn shares leave the user's position and the reserve, and the
     ///      repayment joins the reserve's cash.
     function _liquidateDebt(
-        address debtAsset,
         DataTypes.Reserve storage reserve,
         address user,
+        DataTypes.Position storage position,
         LiquidationLogic.Amounts memory amounts
     ) internal {
-        DataTypes.Position storage position = _positions[user][debtAsset];
         uint128 drawnShares = position.drawnShares - uint128(amounts.debtSharesToRepay);
         position.drawnShares = drawnShares;
         uint128 totalDrawnShares = reserve.totalDrawnShares - uint128(amounts.debtSharesToRepay);
