@@ -100,8 +100,9 @@ library ReserveLogic {
         snapshot.collateralFactor = reserve.config.collateralFactor;
         snapshot.maxLtv = reserve.config.maxLtv;
         snapshot.decimals = reserve.decimals;
-        snapshot.index =
-            accruedIndex(reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares);
+        snapshot.index = accruedIndex(
+            reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares
+        );
     }
 
     /// @notice `load`, then the supply shares and the total added assets, once.
