@@ -473,7 +473,6 @@ contract LendingPool is ILendingPool, Ownable2Step {
         debt.load(debtReserve);
         plan.collateralIndex = collateral.index;
         plan.debtIndex = debt.index;
-        uint256 collateralTotalShares = collateral.totalSupplyShares;
 
         plan.amounts = LiquidationLogic.calculateAmounts(
             LiquidationLogic.Params({
@@ -481,30 +480,24 @@ contract LendingPool is ILendingPool, Ownable2Step {
                 totalDebtValueRay: account.totalDebtValueRay,
                 targetHealthFactor: liquidationConfig.targetHealthFactor,
                 liquidationBonus: plan.liquidationBonus,
-                collateralFactor: collateralConfig.collateralFactor,
                 // The insurance fund pays itself no fee: its own liquidation follows the same rules as any
                 // other, and leaves it no collateral once all of it is seized.
                 liquidationFee: user == _state.feeReceiver ? 0 : collateralConfig.liquidationFee,
                 debtToCover: debtToCover,
                 drawnShares: drawnShares,
-                borrowIndex: debt.index,
-                debtPrice: debt.price,
-                debtDecimals: debt.decimals,
                 supplyShares: supplyShares,
-                collateralPrice: collateral.price,
-                collateralDecimals: collateral.decimals,
-                collateralTotalAssets: collateral.totalAssets,
-                collateralTotalShares: collateralTotalShares
+                debt: debt,
+                collateral: collateral
             })
         );
         if (plan.amounts.debtSharesToRepay == 0 || plan.amounts.collateralSharesToSeize == 0) {
             revert Errors.NothingToLiquidate();
         }
-        plan.collateralSeized =
-            plan.amounts.collateralSharesToSeize.toAssetsDown(collateral.totalAssets, collateralTotalShares);
-        plan.collateralToLiquidator =
-            plan.amounts.liquidatorShares.toAssetsDown(collateral.totalAssets, collateralTotalShares);
-        plan.protocolFee = plan.amounts.feeShares.toAssetsDown(collateral.totalAssets, collateralTotalShares);
+        uint256 totalAssets = collateral.totalAssets;
+        uint256 totalShares = collateral.totalSupplyShares;
+        plan.collateralSeized = plan.amounts.collateralSharesToSeize.toAssetsDown(totalAssets, totalShares);
+        plan.collateralToLiquidator = plan.amounts.liquidatorShares.toAssetsDown(totalAssets, totalShares);
+        plan.protocolFee = plan.amounts.feeShares.toAssetsDown(totalAssets, totalShares);
         plan.deficit = LiquidationLogic.isDeficit(
             supplyShares - plan.amounts.collateralSharesToSeize,
             account.activeCollateralCount,
