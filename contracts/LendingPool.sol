@@ -352,11 +352,12 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 debtToCover,
         bool receiveShares
     ) external nonReentrant returns (uint256 debtRepaid, uint256 collateralSeized) {
-        // Validate, price and compute: a view shared with `previewLiquidation`.
-        LiquidationPlan memory plan =
-            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, receiveShares, msg.sender);
         DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
         DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
+        // Validate, price and compute: a view shared with `previewLiquidation`.
+        LiquidationPlan memory plan = _planLiquidation(
+            collateralAsset, collateralReserve, debtAsset, debtReserve, user, debtToCover, receiveShares, msg.sender
+        );
         if (!receiveShares && plan.collateralToLiquidator > collateralReserve.cash) {
             revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, collateralReserve.cash);
         }
@@ -398,9 +399,11 @@ contract LendingPool is ILendingPool, Ownable2Step {
         view
         returns (DataTypes.LiquidationPreview memory preview)
     {
-        LiquidationPlan memory plan =
-            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender);
-        uint256 cash = _reserves[collateralAsset].cash;
+        DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
+        LiquidationPlan memory plan = _planLiquidation(
+            collateralAsset, collateralReserve, debtAsset, _reserves[debtAsset], user, debtToCover, false, msg.sender
+        );
+        uint256 cash = collateralReserve.cash;
         if (plan.collateralToLiquidator > cash) revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
         preview = DataTypes.LiquidationPreview({
             healthFactor: plan.healthFactor,
@@ -414,17 +417,18 @@ contract LendingPool is ILendingPool, Ownable2Step {
     }
 
     /// @dev Validation in the order of protocol.md section 8, then the amounts (`LiquidationLogic`). Reads
-    ///      interest accrued to now without storing it, so `liquidate` and `previewLiquidation` agree.
+    ///      interest accrued to now without storing it, so `liquidate` and `previewLiquidation` agree. The caller
+    ///      locates the two reserves (`_reserves[asset]`, listed or not), which `liquidate` then writes.
     function _planLiquidation(
         address collateralAsset,
+        DataTypes.Reserve storage collateralReserve,
         address debtAsset,
+        DataTypes.Reserve storage debtReserve,
         address user,
         uint256 debtToCover,
         bool receiveShares,
         address liquidator
     ) internal view returns (LiquidationPlan memory plan) {
-        DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
-        DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
         if (!collateralReserve.listed) revert Errors.ReserveNotListed(collateralAsset);
         if (!debtReserve.listed) revert Errors.ReserveNotListed(debtAsset);
         if (user == liquidator) revert Errors.SelfLiquidation();
