@@ -48,7 +48,17 @@ library ReserveLogic {
 
     /// @notice The reserve's total added assets at `index`: cash, drawn debt (rounded down) and deficit.
     function totalAssets(DataTypes.Reserve storage reserve, uint256 index) internal view returns (uint256) {
-        return reserve.cash + uint256(reserve.totalDrawnShares).rayMulDown(index) + reserve.deficit;
+        return totalAssets(reserve.cash, reserve.totalDrawnShares, reserve.deficit, index);
+    }
+
+    /// @notice Total added assets from a reserve's balances at `index`: `cash + rayMulDown(drawn shares, index) +
+    ///         deficit`.
+    function totalAssets(uint256 cash, uint256 totalDrawnShares, uint256 deficit, uint256 index)
+        internal
+        pure
+        returns (uint256)
+    {
+        return cash + totalDrawnShares.rayMulDown(index) + deficit;
     }
 
     /// @notice Accrues interest to now and stores it; returns the index.
@@ -113,6 +123,6 @@ library ReserveLogic {
         load(snapshot, reserve);
         if (snapshot.totalAssets != 0) return;
         snapshot.totalSupplyShares = reserve.totalSupplyShares;
-        snapshot.totalAssets = totalAssets(reserve, snapshot.index);
+        snapshot.totalAssets = totalAssets(reserve.cash, reserve.totalDrawnShares, reserve.deficit, snapshot.index);
     }
 }
