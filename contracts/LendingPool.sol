@@ -478,7 +478,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         plan.collateralIndex = collateral.index;
         plan.debtIndex = debt.index;
 
-        plan.amounts = LiquidationLogic.calculateAmounts(
+        LiquidationLogic.calculateAmounts(
             LiquidationLogic.Params({
                 healthFactor: account.healthFactor,
                 totalDebtValueRay: account.totalDebtValueRay,
@@ -492,7 +492,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
                 supplyShares: supplyShares,
                 debt: debt,
                 collateral: collateral
-            })
+            }),
+            plan.amounts
         );
         if (plan.amounts.debtSharesToRepay == 0 || plan.amounts.collateralSharesToSeize == 0) {
             revert Errors.NothingToLiquidate();

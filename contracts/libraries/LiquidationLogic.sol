@@ -190,9 +190,10 @@ library LiquidationLogic {
         return supplySharesAfter == 0 && activeCollateralCount == 1 && (drawnSharesAfter > 0 || borrowCount > 1);
     }
 
-    /// @notice The amounts of a liquidation, protocol.md section 5 steps 1 to 6.
-    /// @dev Reverts `MustNotLeaveDust` when `debtToCover` is below what must be repaid.
-    function calculateAmounts(Params memory p) internal pure returns (Amounts memory a) {
+    /// @notice The amounts of a liquidation, protocol.md section 5 steps 1 to 6, written into `a`.
+    /// @dev Reverts `MustNotLeaveDust` when `debtToCover` is below what must be repaid. `a` is the caller's struct
+    ///      (its plan's), filled in place so that no second struct is allocated.
+    function calculateAmounts(Params memory p, Amounts memory a) internal pure {
         DataTypes.ReserveSnapshot memory debt = p.debt;
         DataTypes.ReserveSnapshot memory collateral = p.collateral;
         // 1-2. Debt to target, capped by the liquidator's intent and the reserve debt; debt dust.
