@@ -341,6 +341,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 collateralSeized; // assets
         uint256 collateralToLiquidator; // assets
         uint256 protocolFee; // assets
+        address feeReceiver; // credited the fee shares
         bool deficit;
     }
 
@@ -478,6 +479,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         plan.collateralIndex = collateral.index;
         plan.debtIndex = debt.index;
 
+        plan.feeReceiver = _state.feeReceiver;
         LiquidationLogic.calculateAmounts(
             LiquidationLogic.Params({
                 healthFactor: account.healthFactor,
@@ -486,7 +488,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
                 liquidationBonus: plan.liquidationBonus,
                 // The insurance fund pays itself no fee: its own liquidation follows the same rules as any
                 // other, and leaves it no collateral once all of it is seized.
-                liquidationFee: user == _state.feeReceiver ? 0 : collateralConfig.liquidationFee,
+                liquidationFee: user == plan.feeReceiver ? 0 : collateralConfig.liquidationFee,
                 debtToCover: debtToCover,
                 drawnShares: drawnShares,
                 supplyShares: supplyShares,
@@ -524,7 +526,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         LiquidationLogic.Amounts memory amounts = plan.amounts;
         uint128 supplyShares = position.supplyShares - uint128(amounts.collateralSharesToSeize);
         position.supplyShares = supplyShares;
-        DataTypes.Position storage fund = _positions[_state.feeReceiver][collateralAsset];
+        DataTypes.Position storage fund = _positions[plan.feeReceiver][collateralAsset];
         fund.supplyShares = SafeCast.toUint128(fund.supplyShares + amounts.feeShares);
         if (receiveShares) {
             DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
