@@ -76,9 +76,9 @@ library AccountLogic {
         snapshot.load(reserve);
         uint256 supplyShares = position.supplyShares;
         uint256 drawnShares = position.drawnShares;
+        if (usedAsCollateral && supplyShares > 0) snapshot.loadSupply(reserve);
         bool isCollateral = usedAsCollateral && supplyShares > 0 && snapshot.collateralFactor > 0;
         if (!isCollateral && !borrowing) return;
-        if (isCollateral) snapshot.loadSupply(reserve);
 
         if (snapshot.price == 0) snapshot.price = oracle.getPrice(snapshot.asset);
         if (isCollateral) {

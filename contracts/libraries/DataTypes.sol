@@ -91,8 +91,8 @@ library DataTypes {
     }
 
     /// @notice One reserve as a call reads it (`ReserveLogic.load`): each storage slot read once, interest
-    ///         accrued to now in memory and the price read once; a zero field is not read yet. The supply side
-    ///         (supply shares and deficit) is read only for a reserve used as collateral.
+    ///         accrued to now in memory and the price read once; a zero field is not read yet. The collateral
+    ///         side (the two factors, supply shares, total assets) is read only for a reserve used as collateral.
     struct ReserveSnapshot {
         address asset;
         uint256 collateralFactor; // BPS

@@ -104,24 +104,25 @@ library ReserveLogic {
         if (socialized > 0) emit ILendingPool.DeficitSocialized(asset, socialized);
     }
 
-    /// @notice Reads the snapshot's configuration and index slots and accrues its index, once.
+    /// @notice Reads the snapshot's index slot and accrues its index (on the configuration's rate model), once.
     function load(DataTypes.ReserveSnapshot memory snapshot, DataTypes.Reserve storage reserve) internal view {
         if (snapshot.index != 0) return;
-        snapshot.collateralFactor = reserve.config.collateralFactor;
-        snapshot.maxLtv = reserve.config.maxLtv;
         snapshot.decimals = reserve.decimals;
         snapshot.index = accruedIndex(
             reserve.config, reserve.borrowIndex, reserve.lastUpdate, reserve.cash, reserve.totalDrawnShares
         );
     }
 
-    /// @notice `load`, then the supply shares and the total added assets, once.
+    /// @notice `load`, then the collateral side: the collateral and borrow factors, the supply shares and the
+    ///         total added assets, once.
     function loadSupply(DataTypes.ReserveSnapshot memory snapshot, DataTypes.Reserve storage reserve)
         internal
         view
     {
         load(snapshot, reserve);
         if (snapshot.totalAssets != 0) return;
+        snapshot.collateralFactor = reserve.config.collateralFactor;
+        snapshot.maxLtv = reserve.config.maxLtv;
         snapshot.totalSupplyShares = reserve.totalSupplyShares;
         snapshot.totalAssets = totalAssets(reserve.cash, reserve.totalDrawnShares, reserve.deficit, snapshot.index);
     }
