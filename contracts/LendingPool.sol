@@ -359,9 +359,6 @@ contract LendingPool is ILendingPool, Ownable2Step {
         LiquidationPlan memory plan = _planLiquidation(
             collateralAsset, collateralReserve, debtAsset, debtReserve, user, debtToCover, receiveShares, msg.sender
         );
-        if (!receiveShares && plan.collateralToLiquidator > collateralReserve.cash) {
-            revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, collateralReserve.cash);
-        }
 
         // Accrue: store the indexes the plan was computed with.
         collateralReserve.storeIndex(collateralAsset, plan.collateralIndex);
@@ -404,8 +401,6 @@ contract LendingPool is ILendingPool, Ownable2Step {
         LiquidationPlan memory plan = _planLiquidation(
             collateralAsset, collateralReserve, debtAsset, _reserves[debtAsset], user, debtToCover, false, msg.sender
         );
-        uint256 cash = collateralReserve.cash;
-        if (plan.collateralToLiquidator > cash) revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
         preview = DataTypes.LiquidationPreview({
             healthFactor: plan.healthFactor,
             liquidationBonus: plan.liquidationBonus,
@@ -511,6 +506,13 @@ contract LendingPool is ILendingPool, Ownable2Step {
             drawnShares - plan.amounts.debtSharesToRepay,
             account.borrowCount
         );
+        // The underlying is paid out of the reserve's cash, unless the liquidator takes the shares.
+        if (!receiveShares) {
+            uint256 cash = collateralReserve.cash;
+            if (plan.collateralToLiquidator > cash) {
+                revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
+            }
+        }
     }
 
     /// @dev The collateral side: the user's seized shares go to the fee receiver (the protocol fee) and to the
