@@ -342,6 +342,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 collateralToLiquidator; // assets
         uint256 protocolFee; // assets
         address feeReceiver; // credited the fee shares
+        uint256 supplySharesAfter; // the user's collateral shares once seized
+        uint256 drawnSharesAfter; // the user's debt shares once repaid
         bool deficit;
     }
 
@@ -366,7 +368,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
         mapping(address asset => DataTypes.Position) storage positions = _positions[user];
         _liquidateCollateral(collateralAsset, collateralReserve, user, positions[collateralAsset], plan, receiveShares);
-        _liquidateDebt(debtReserve, user, positions[debtAsset], plan.amounts);
+        _liquidateDebt(debtReserve, user, positions[debtAsset], plan);
         // No debt without collateral: write the rest off.
         if (plan.deficit) _reportDeficit(user);
 
@@ -500,11 +502,10 @@ contract LendingPool is ILendingPool, Ownable2Step {
         plan.collateralSeized = plan.amounts.collateralSharesToSeize.toAssetsDown(totalAssets, totalShares);
         plan.collateralToLiquidator = plan.amounts.liquidatorShares.toAssetsDown(totalAssets, totalShares);
         plan.protocolFee = plan.amounts.feeShares.toAssetsDown(totalAssets, totalShares);
+        plan.supplySharesAfter = supplyShares - plan.amounts.collateralSharesToSeize;
+        plan.drawnSharesAfter = drawnShares - plan.amounts.debtSharesToRepay;
         plan.deficit = LiquidationLogic.isDeficit(
-            supplyShares - plan.amounts.collateralSharesToSeize,
-            account.activeCollateralCount,
-            drawnShares - plan.amounts.debtSharesToRepay,
-            account.borrowCount
+            plan.supplySharesAfter, account.activeCollateralCount, plan.drawnSharesAfter, account.borrowCount
         );
         // The underlying is paid out of the reserve's cash, unless the liquidator takes the shares.
         if (!receiveShares) {
@@ -516,7 +517,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
     }
 
     /// @dev The collateral side: the user's seized shares go to the fee receiver (the protocol fee) and to the
-    ///      liquidator, as shares or as the underlying paid out of the reserve's cash.
+    ///      liquidator, as shares or as the underlying paid out of the reserve's cash. The user's new count is the
+    ///      plan's (this position as read in this transaction, less the seized shares: a uint128 still).
     function _liquidateCollateral(
         address collateralAsset,
         DataTypes.Reserve storage reserve,
@@ -526,8 +528,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         bool receiveShares
     ) internal {
         LiquidationLogic.Amounts memory amounts = plan.amounts;
-        uint128 supplyShares = position.supplyShares - uint128(amounts.collateralSharesToSeize);
-        position.supplyShares = supplyShares;
+        position.supplyShares = uint128(plan.supplySharesAfter);
         DataTypes.Position storage fund = _positions[plan.feeReceiver][collateralAsset];
         fund.supplyShares = SafeCast.toUint128(fund.supplyShares + amounts.feeShares);
         if (receiveShares) {
@@ -538,24 +539,24 @@ contract LendingPool is ILendingPool, Ownable2Step {
             reserve.cash -= uint128(plan.collateralToLiquidator);
             reserve.totalSupplyShares -= uint128(amounts.liquidatorShares);
         }
-        if (supplyShares == 0) _setUsingAsCollateral(user, collateralAsset, reserve.id, false);
+        if (plan.supplySharesAfter == 0) _setUsingAsCollateral(user, collateralAsset, reserve.id, false);
     }
 
     /// @dev The debt side: the repaid drawn shares leave the user's position and the reserve, and the
-    ///      repayment joins the reserve's cash.
+    ///      repayment joins the reserve's cash. The user's new count is the plan's, as on the collateral side.
     function _liquidateDebt(
         DataTypes.Reserve storage reserve,
         address user,
         DataTypes.Position storage position,
-        LiquidationLogic.Amounts memory amounts
+        LiquidationPlan memory plan
     ) internal {
-        uint128 drawnShares = position.drawnShares - uint128(amounts.debtSharesToRepay);
-        position.drawnShares = drawnShares;
+        LiquidationLogic.Amounts memory amounts = plan.amounts;
+        position.drawnShares = uint128(plan.drawnSharesAfter);
         uint128 totalDrawnShares = reserve.totalDrawnShares - uint128(amounts.debtSharesToRepay);
         uint128 cash = SafeCast.toUint128(reserve.cash + amounts.debtToRepay);
         reserve.cash = cash;
         reserve.totalDrawnShares = totalDrawnShares;
-        if (drawnShares == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
+        if (plan.drawnSharesAfter == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
     }
 
     /// @dev Writes off every remaining debt of `user` into the reserves' deficits, and settles each at once
