@@ -342,9 +342,12 @@ contract LendingPool is ILendingPool, Ownable2Step {
         uint256 collateralToLiquidator; // assets
         uint256 protocolFee; // assets
         address feeReceiver; // credited the fee shares
+        bool deficit;
+        // What the writers store, from values read in this transaction (nothing writes them in between):
         uint256 supplySharesAfter; // the user's collateral shares once seized
         uint256 drawnSharesAfter; // the user's debt shares once repaid
-        bool deficit;
+        uint256 collateralCashAfter; // the collateral reserve's cash once the liquidator is paid (not with shares)
+        uint256 collateralSharesAfter; // its total supply shares once the liquidator's are burned (not with shares)
     }
 
     /// @inheritdoc ILendingPool
@@ -513,6 +516,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
             if (plan.collateralToLiquidator > cash) {
                 revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
             }
+            plan.collateralCashAfter = cash - plan.collateralToLiquidator;
+            plan.collateralSharesAfter = totalShares - plan.amounts.liquidatorShares;
         }
     }
 
@@ -536,8 +541,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
             liquidatorPosition.supplyShares =
                 SafeCast.toUint128(liquidatorPosition.supplyShares + amounts.liquidatorShares);
         } else {
-            reserve.cash -= uint128(plan.collateralToLiquidator);
-            reserve.totalSupplyShares -= uint128(amounts.liquidatorShares);
+            reserve.cash = uint128(plan.collateralCashAfter);
+            reserve.totalSupplyShares = uint128(plan.collateralSharesAfter);
         }
         if (plan.supplySharesAfter == 0) _setUsingAsCollateral(user, collateralAsset, reserve.id, false);
     }
