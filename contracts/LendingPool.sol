@@ -98,12 +98,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (decimals > 18) revert Errors.TooManyDecimals(decimals);
         ConfigValidation.validateReserveConfig(config);
 
-        reserve.config = config;
-        reserve.borrowIndex = uint128(RAY);
-        reserve.lastUpdate = uint40(block.timestamp);
-        reserve.id = uint8(id);
-        reserve.decimals = decimals;
-        reserve.listed = true;
+        reserve.init(config, id, decimals);
         _reservesList[id] = asset;
         _reservesCount = id + 1;
         emit ReserveAdded(asset, id, decimals, config);
@@ -113,16 +108,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     function updateReserveConfig(address asset, DataTypes.ReserveConfig calldata config) external onlyOwner {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         ConfigValidation.validateReserveConfig(config);
-        if (config.collateralFactor == 0 && reserve.config.collateralFactor > 0 && reserve.totalSupplyShares > 0) {
-            revert Errors.CollateralFactorInUse(asset, reserve.totalSupplyShares);
-        }
-        reserve.accrue(asset);
-        // The paused and frozen flags are not configuration: an update never lifts an emergency pause.
-        DataTypes.ReserveConfig memory updated = config;
-        updated.paused = reserve.config.paused;
-        updated.frozen = reserve.config.frozen;
-        reserve.config = updated;
-        emit ReserveConfigUpdated(asset, updated);
+        emit ReserveConfigUpdated(asset, reserve.updateConfig(asset, config));
     }
 
     /// @inheritdoc ILendingPool
@@ -564,28 +550,16 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (plan.drawnSharesAfter == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
     }
 
-    /// @dev Writes off every remaining debt of `user` into the reserves' deficits, and settles each at once
-    ///      (protocol.md section 6): from this transaction the loss is in the share price, so no supplier escapes
-    ///      it by withdrawing first. A paused reserve keeps its deficit until `settleDeficit`.
+    /// @dev Writes off every remaining debt of `user` into the reserves' deficits, each settled at once unless its
+    ///      reserve is paused (`ReserveLogic.reportDeficit`).
     function _reportDeficit(address user) internal {
         uint256 userConfig = _userConfig[user];
+        address fund = _state.feeReceiver;
         for (uint256 id; userConfig.isBorrowingAny(); ++id) {
             if (!userConfig.isBorrowing(id)) continue;
             userConfig = userConfig.setBorrowing(id, false);
             address asset = _reservesList[id];
-            DataTypes.Reserve storage reserve = _reserves[asset];
-            uint256 index = reserve.accrue(asset);
-            DataTypes.Position storage position = _positions[user][asset];
-            uint256 shares = position.drawnShares;
-            uint256 amount = shares.rayMulUp(index);
-            position.drawnShares = 0;
-            reserve.totalDrawnShares -= uint128(shares);
-            reserve.deficit = SafeCast.toUint128(reserve.deficit + amount);
-            emit DeficitReported(user, asset, amount);
-            if (!reserve.config.paused) {
-                address fund = _state.feeReceiver;
-                reserve.settleDeficit(asset, index, fund, _positions[fund][asset]);
-            }
+            _reserves[asset].reportDeficit(asset, user, _positions[user][asset], fund, _positions[fund][asset]);
         }
         _userConfig[user] = userConfig;
     }
@@ -674,7 +648,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         returns (uint256 supplied, uint256 debt, bool usingAsCollateral)
     {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
-        (uint256 index, uint256 totalAssets) = _accruedState(reserve);
+        (uint256 index, uint256 totalAssets) = reserve.accruedState();
         DataTypes.Position memory position = _positions[user][asset];
         supplied = uint256(position.supplyShares).toAssetsDown(totalAssets, reserve.totalSupplyShares);
         debt = uint256(position.drawnShares).rayMulUp(index);
@@ -698,20 +672,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
     /// @inheritdoc ILendingPool
     function getReserveData(address asset) external view returns (DataTypes.ReserveView memory data) {
-        DataTypes.Reserve storage reserve = _listedReserve(asset);
-        (uint256 index, uint256 totalAssets) = _accruedState(reserve);
-        data.config = reserve.config;
-        data.id = reserve.id;
-        data.decimals = reserve.decimals;
-        data.borrowIndex = index;
-        data.lastUpdate = reserve.lastUpdate;
-        data.cash = reserve.cash;
-        data.totalSupplyShares = reserve.totalSupplyShares;
-        data.totalDrawnShares = reserve.totalDrawnShares;
-        data.totalDebt = uint256(reserve.totalDrawnShares).rayMulDown(index);
-        data.deficit = reserve.deficit;
-        data.totalAddedAssets = totalAssets;
-        data.liquidationGracePeriodUntil = reserve.liquidationGracePeriodUntil;
+        data = _listedReserve(asset).toView();
         try oracle.getPrice(asset) returns (uint256 price) {
             data.price = price;
         } catch {}
@@ -752,18 +713,6 @@ contract LendingPool is ILendingPool, Ownable2Step {
         // The borrow health factor: collateral weighted by `maxLtv` instead of `collateralFactor`.
         uint256 healthFactor = AccountLogic.healthFactor(account.weightedBorrowValue, account.totalDebtValueRay);
         if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);
-    }
-
-    /* INTEREST */
-
-    /// @dev The borrow index accrued to now and the total added assets at that index, without storing them.
-    function _accruedState(DataTypes.Reserve storage reserve)
-        internal
-        view
-        returns (uint256 index, uint256 totalAssets)
-    {
-        index = reserve.accruedIndex();
-        totalAssets = reserve.totalAssets(index);
     }
 
     /* CHECKS */

@@ -5,13 +5,15 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ILendingPool} from "../interfaces/ILendingPool.sol";
 import {DataTypes} from "./DataTypes.sol";
-import {MathLib} from "./MathLib.sol";
+import {Errors} from "./Errors.sol";
+import {MathLib, RAY} from "./MathLib.sol";
 import {SharesMathLib} from "./SharesMathLib.sol";
 import {InterestRateLib} from "./InterestRateLib.sol";
 
 /// @title ReserveLogic
-/// @notice One reserve's state changes: interest accrual and deficit settlement; and the snapshot of a
-///         reserve that a health-factor computation reads once.
+/// @notice One reserve's state changes: listing, configuration updates, interest accrual, deficit write-off and
+///         settlement; the reserve's state accrued to now for views; and the snapshot of a reserve that a
+///         health-factor computation reads once.
 library ReserveLogic {
     using MathLib for uint256;
     using SharesMathLib for uint256;
@@ -23,6 +25,39 @@ library ReserveLogic {
     ///         and however long utilisation stays at 100% (at 100% a year compounded every second, the ceiling is
     ///         reached after about 21 years; at the largest rates a uint32 BPS model allows, in one accrual).
     uint256 internal constant MAX_BORROW_INDEX = 1e36;
+
+    /// @notice Lists a reserve: its configuration, a borrow index of 1 (RAY) accruing from now, its id and decimals.
+    function init(
+        DataTypes.Reserve storage reserve,
+        DataTypes.ReserveConfig calldata config,
+        uint256 id,
+        uint8 decimals
+    ) internal {
+        reserve.config = config;
+        reserve.borrowIndex = uint128(RAY);
+        reserve.lastUpdate = uint40(block.timestamp);
+        reserve.id = uint8(id);
+        reserve.decimals = decimals;
+        reserve.listed = true;
+    }
+
+    /// @notice Replaces a validated configuration, after accruing interest on the old rate model. The paused and
+    ///         frozen flags are not configuration: an update never lifts an emergency pause. The collateral factor
+    ///         reaches zero only while nobody supplies the reserve (protocol.md section 3).
+    /// @return updated The configuration stored.
+    function updateConfig(DataTypes.Reserve storage reserve, address asset, DataTypes.ReserveConfig calldata config)
+        internal
+        returns (DataTypes.ReserveConfig memory updated)
+    {
+        if (config.collateralFactor == 0 && reserve.config.collateralFactor > 0 && reserve.totalSupplyShares > 0) {
+            revert Errors.CollateralFactorInUse(asset, reserve.totalSupplyShares);
+        }
+        accrue(reserve, asset);
+        updated = config;
+        updated.paused = reserve.config.paused;
+        updated.frozen = reserve.config.frozen;
+        reserve.config = updated;
+    }
 
     /// @notice The reserve's borrow index accrued to now, without storing it.
     function accruedIndex(DataTypes.Reserve storage reserve) internal view returns (uint256) {
@@ -44,6 +79,29 @@ library ReserveLogic {
         if (block.timestamp <= lastUpdate || index >= MAX_BORROW_INDEX) return index;
         uint256 rate = InterestRateLib.borrowRateRay(config, cash, totalDrawnShares.rayMulDown(index));
         return InterestRateLib.accrueIndex(index, rate, block.timestamp - lastUpdate).min(MAX_BORROW_INDEX);
+    }
+
+    /// @notice The borrow index accrued to now and the total added assets at that index, without storing them.
+    function accruedState(DataTypes.Reserve storage reserve) internal view returns (uint256 index, uint256 assets) {
+        index = accruedIndex(reserve);
+        assets = totalAssets(reserve, index);
+    }
+
+    /// @notice The reserve's state with interest accrued to now, for views; the price is the caller's to add.
+    function toView(DataTypes.Reserve storage reserve) internal view returns (DataTypes.ReserveView memory data) {
+        (uint256 index, uint256 assets) = accruedState(reserve);
+        data.config = reserve.config;
+        data.id = reserve.id;
+        data.decimals = reserve.decimals;
+        data.borrowIndex = index;
+        data.lastUpdate = reserve.lastUpdate;
+        data.cash = reserve.cash;
+        data.totalSupplyShares = reserve.totalSupplyShares;
+        data.totalDrawnShares = reserve.totalDrawnShares;
+        data.totalDebt = uint256(reserve.totalDrawnShares).rayMulDown(index);
+        data.deficit = reserve.deficit;
+        data.totalAddedAssets = assets;
+        data.liquidationGracePeriodUntil = reserve.liquidationGracePeriodUntil;
     }
 
     /// @notice The reserve's total added assets at `index`: cash, drawn debt (rounded down) and deficit.
@@ -76,6 +134,28 @@ library ReserveLogic {
         reserve.lastUpdate = uint40(block.timestamp);
         reserve.borrowIndex = newIndex;
         if (moved) emit ILendingPool.InterestAccrued(asset, index);
+    }
+
+    /// @notice Writes `user`'s whole debt on the reserve (`position`) off into the reserve's deficit and, unless
+    ///         the reserve is paused (its deficit then waits for `settleDeficit`), settles it at once (protocol.md
+    ///         section 6): from this transaction the loss is in the share price, so no supplier escapes it by
+    ///         withdrawing first.
+    function reportDeficit(
+        DataTypes.Reserve storage reserve,
+        address asset,
+        address user,
+        DataTypes.Position storage position,
+        address fund,
+        DataTypes.Position storage fundPosition
+    ) internal {
+        uint256 index = accrue(reserve, asset);
+        uint256 shares = position.drawnShares;
+        uint256 amount = shares.rayMulUp(index);
+        position.drawnShares = 0;
+        reserve.totalDrawnShares -= uint128(shares);
+        reserve.deficit = SafeCast.toUint128(reserve.deficit + amount);
+        emit ILendingPool.DeficitReported(user, asset, amount);
+        if (!reserve.config.paused) settleDeficit(reserve, asset, index, fund, fundPosition);
     }
 
     /// @notice Settles the reserve's deficit (protocol.md section 6): the fee receiver's supply shares pay
