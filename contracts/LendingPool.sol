@@ -460,8 +460,8 @@ contract LendingPool is ILendingPool, Ownable2Step {
             liquidationConfig.healthFactorForMaxBonus,
             liquidationConfig.liquidationBonusFactor
         );
-        collateral.loadSupply(collateralReserve);
-        debt.load(debtReserve);
+        // The account pass loaded both snapshots: the debt reserve is borrowed, and the collateral reserve is
+        // supplied and enabled with a collateral factor (checked above), so its collateral side too.
         plan.collateralIndex = collateral.index;
         plan.debtIndex = debt.index;
 
