@@ -435,9 +435,12 @@ contract LendingPool is ILendingPool, Ownable2Step {
 
         // The debt reserve is in the user's bitmap (borrowed); the collateral reserve may not be enabled.
         uint256 userConfig = _userConfig[user];
-        DataTypes.ReserveSnapshot[] memory cache = AccountLogic.newCache(userConfig, collateralReserve.id);
-        DataTypes.ReserveSnapshot memory collateral = cache[collateralReserve.id];
-        DataTypes.ReserveSnapshot memory debt = cache[debtReserve.id];
+        uint256 collateralId = collateralReserve.id;
+        uint256 debtId = debtReserve.id;
+        DataTypes.ReserveSnapshot[] memory cache =
+            new DataTypes.ReserveSnapshot[]((collateralId > debtId ? collateralId : debtId) + 1);
+        DataTypes.ReserveSnapshot memory collateral = cache[collateralId];
+        DataTypes.ReserveSnapshot memory debt = cache[debtId];
         collateral.asset = collateralAsset;
         debt.asset = debtAsset;
         DataTypes.AccountData memory account =
@@ -446,7 +449,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
         if (account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
             revert Errors.HealthFactorNotBelowThreshold(account.healthFactor);
         }
-        if (!userConfig.isCollateral(collateralReserve.id) || collateralConfig.collateralFactor == 0) {
+        if (!userConfig.isCollateral(collateralId) || collateralConfig.collateralFactor == 0) {
             revert Errors.ReserveNotEnabledAsCollateral();
         }
         if (receiveShares && (collateralConfig.frozen || !collateralConfig.receiveSharesEnabled)) {
@@ -609,7 +612,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     {
         uint256 userConfig = _userConfig[user];
         DataTypes.AccountData memory data = AccountLogic.accountData(
-            _reserves, _reservesList, _positions[user], oracle, userConfig, AccountLogic.newCache(userConfig, 0)
+            _reserves, _reservesList, _positions[user], oracle, userConfig, new DataTypes.ReserveSnapshot[](0)
         );
         totalCollateralValue = data.totalCollateralValue;
         totalDebtValue = data.totalDebtValueRay.divUp(RAY);
@@ -708,7 +711,7 @@ contract LendingPool is ILendingPool, Ownable2Step {
     function _requireBorrowHealthy(address user) internal view {
         uint256 userConfig = _userConfig[user];
         DataTypes.AccountData memory account = AccountLogic.accountData(
-            _reserves, _reservesList, _positions[user], oracle, userConfig, AccountLogic.newCache(userConfig, 0)
+            _reserves, _reservesList, _positions[user], oracle, userConfig, new DataTypes.ReserveSnapshot[](0)
         );
         // The borrow health factor: collateral weighted by `maxLtv` instead of `collateralFactor`.
         uint256 healthFactor = AccountLogic.healthFactor(account.weightedBorrowValue, account.totalDebtValueRay);

@@ -19,16 +19,11 @@ library AccountLogic {
     using ReserveLogic for DataTypes.ReserveSnapshot;
     using UserConfigLib for uint256;
 
-    /// @notice Empty snapshots for every reserve id the user's bitmap uses, and at least up to `minId`.
-    function newCache(uint256 userConfig, uint256 minId) internal pure returns (DataTypes.ReserveSnapshot[] memory) {
-        uint256 size = userConfig.highestReserveId() + 1;
-        if (size <= minId) size = minId + 1;
-        return new DataTypes.ReserveSnapshot[](size);
-    }
-
     /// @notice The user's collateral and debt at current prices and indexes, from its bitmap `userConfig`.
-    ///         `cache` covers every reserve id the user uses and keeps what was read (a snapshot whose
-    ///         `asset` is set is not looked up again in `reservesList`).
+    ///         `cache` holds the snapshots the caller keeps, by reserve id (a batch of accounts shares every
+    ///         reserve's; a liquidation keeps its two reserves'; a single check keeps none): a reserve whose id is
+    ///         past its end is read into a snapshot of its own. A snapshot whose `asset` is set is not looked up
+    ///         again in `reservesList`.
     function accountData(
         mapping(address asset => DataTypes.Reserve) storage reserves,
         mapping(uint256 id => address asset) storage reservesList,
@@ -43,7 +38,7 @@ library AccountLogic {
             bool borrowing = bits & 1 != 0;
             bool usedAsCollateral = bits & 2 != 0;
             if (borrowing || usedAsCollateral) {
-                DataTypes.ReserveSnapshot memory snapshot = cache[id];
+                DataTypes.ReserveSnapshot memory snapshot = id < cache.length ? cache[id] : _newSnapshot();
                 if (snapshot.asset == address(0)) snapshot.asset = reservesList[id];
                 DataTypes.Reserve storage reserve = reserves[snapshot.asset];
                 _addReserve(data, snapshot, reserve, positions[snapshot.asset], oracle, borrowing, usedAsCollateral);
@@ -54,6 +49,9 @@ library AccountLogic {
         }
         data.healthFactor = healthFactor(data.weightedCollateralValue, data.totalDebtValueRay);
     }
+
+    /// @dev An empty snapshot, for a reserve the caller does not keep.
+    function _newSnapshot() private pure returns (DataTypes.ReserveSnapshot memory snapshot) {}
 
     /// @notice floor(weighted * 1e14 * 1e27 / debtValueRay), WAD; the maximum uint without debt.
     function healthFactor(uint256 weightedCollateralValue, uint256 totalDebtValueRay) internal pure returns (uint256) {
