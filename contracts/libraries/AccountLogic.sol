@@ -51,7 +51,9 @@ library AccountLogic {
     }
 
     /// @dev An empty snapshot, for a reserve the caller does not keep.
-    function _newSnapshot() private pure returns (DataTypes.ReserveSnapshot memory snapshot) {}
+    function _newSnapshot() private pure returns (DataTypes.ReserveSnapshot memory snapshot) {
+        return snapshot; // every field zero: not read yet
+    }
 
     /// @notice floor(weighted * 1e14 * 1e27 / debtValueRay), WAD; the maximum uint without debt.
     function healthFactor(uint256 weightedCollateralValue, uint256 totalDebtValueRay) internal pure returns (uint256) {
