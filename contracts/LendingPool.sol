@@ -5,7 +5,6 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ILendingPool} from "./interfaces/ILendingPool.sol";
@@ -27,7 +26,7 @@ import {AccountLogic} from "./libraries/AccountLogic.sol";
 /// @dev Tokens must be plain ERC20s: fee-on-transfer tokens revert `InboundTransferShortfall` (the pool
 ///      checks after every inbound transfer that its balance still covers its books), and rebasing tokens
 ///      are not supported. Donations to the pool are ignored: cash is kept on the books.
-contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
+contract LendingPool is ILendingPool, Ownable2Step {
     using MathLib for uint256;
     using SharesMathLib for uint256;
     using SafeERC20 for IERC20;
@@ -46,8 +45,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /// @notice The price oracle.
     IPriceOracle public immutable oracle;
-    /// @notice Receives the protocol fee as supply shares; its shares pay deficits first.
-    address public feeReceiver;
+    /// @dev The fee receiver (receives the protocol fee as supply shares, which pay deficits first) and the
+    ///      re-entrancy status, in one slot.
+    DataTypes.PoolState internal _state;
     /// @notice May pause reserves (only the owner unpauses).
     address public guardian;
     /// @notice Seconds after an unpause during which no liquidation touches the reserve (Aave V3.1's
@@ -56,7 +56,10 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     DataTypes.LiquidationConfig internal _liquidationConfig;
     mapping(address asset => DataTypes.Reserve) internal _reserves;
-    address[] internal _reservesList;
+    /// @dev The asset of each reserve id, ids `0 .. _reservesCount - 1` in listing order. A mapping, not an array:
+    ///      an account pass looks an id up without reading the list's length (a cold slot) for a bounds check.
+    mapping(uint256 id => address asset) internal _reservesList;
+    uint256 internal _reservesCount;
     mapping(address user => mapping(address asset => DataTypes.Position)) internal _positions;
     /// @dev Per user, two bits per reserve id (`UserConfigLib`): borrowing, and using as collateral.
     mapping(address user => uint256) internal _userConfig;
@@ -68,9 +71,18 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     constructor(address oracle_, address feeReceiver_, address owner_) Ownable(owner_) {
         if (oracle_ == address(0) || feeReceiver_ == address(0)) revert Errors.ZeroAddress();
         oracle = IPriceOracle(oracle_);
-        feeReceiver = feeReceiver_;
+        _state.feeReceiver = feeReceiver_;
         emit FeeReceiverUpdated(address(0), feeReceiver_);
         _setLiquidationConfig(1.05e18, 0.7e18, 20_00);
+    }
+
+    /// @dev OpenZeppelin's `ReentrancyGuard`, with its status in `_state.entered` beside the fee receiver. The
+    ///      status returns to its value on entry, so the write is refunded as OpenZeppelin's is.
+    modifier nonReentrant() {
+        if (_state.entered) revert Errors.ReentrancyGuardReentrantCall();
+        _state.entered = true;
+        _;
+        _state.entered = false;
     }
 
     /* GOVERNANCE */
@@ -80,19 +92,15 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (asset == address(0)) revert Errors.ZeroAddress();
         DataTypes.Reserve storage reserve = _reserves[asset];
         if (reserve.listed) revert Errors.ReserveAlreadyListed(asset);
-        uint256 id = _reservesList.length;
+        uint256 id = _reservesCount;
         if (id >= MAX_RESERVES) revert Errors.TooManyReserves();
         uint8 decimals = IERC20Metadata(asset).decimals();
         if (decimals > 18) revert Errors.TooManyDecimals(decimals);
         ConfigValidation.validateReserveConfig(config);
 
-        reserve.config = config;
-        reserve.borrowIndex = uint128(RAY);
-        reserve.lastUpdate = uint40(block.timestamp);
-        reserve.id = uint8(id);
-        reserve.decimals = decimals;
-        reserve.listed = true;
-        _reservesList.push(asset);
+        reserve.init(config, id, decimals);
+        _reservesList[id] = asset;
+        _reservesCount = id + 1;
         emit ReserveAdded(asset, id, decimals, config);
     }
 
@@ -100,16 +108,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     function updateReserveConfig(address asset, DataTypes.ReserveConfig calldata config) external onlyOwner {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         ConfigValidation.validateReserveConfig(config);
-        if (config.collateralFactor == 0 && reserve.config.collateralFactor > 0 && reserve.totalSupplyShares > 0) {
-            revert Errors.CollateralFactorInUse(asset, reserve.totalSupplyShares);
-        }
-        reserve.accrue(asset);
-        // The paused and frozen flags are not configuration: an update never lifts an emergency pause.
-        DataTypes.ReserveConfig memory updated = config;
-        updated.paused = reserve.config.paused;
-        updated.frozen = reserve.config.frozen;
-        reserve.config = updated;
-        emit ReserveConfigUpdated(asset, updated);
+        emit ReserveConfigUpdated(asset, reserve.updateConfig(asset, config));
     }
 
     /// @inheritdoc ILendingPool
@@ -159,8 +158,13 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc ILendingPool
     function setFeeReceiver(address newFeeReceiver) external onlyOwner nonReentrant {
         if (newFeeReceiver == address(0)) revert Errors.ZeroAddress();
-        emit FeeReceiverUpdated(feeReceiver, newFeeReceiver);
-        feeReceiver = newFeeReceiver;
+        emit FeeReceiverUpdated(_state.feeReceiver, newFeeReceiver);
+        _state.feeReceiver = newFeeReceiver;
+    }
+
+    /// @notice Receives the protocol fee as supply shares; its shares pay deficits first.
+    function feeReceiver() external view returns (address) {
+        return _state.feeReceiver;
     }
 
     /* SUPPLY AND WITHDRAW */
@@ -174,7 +178,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (onBehalfOf == address(0)) revert Errors.ZeroAddress();
         DataTypes.Reserve storage reserve = _listedReserve(asset);
         // A paused reserve still takes supplies (collateral top-ups); a frozen one takes none.
-        DataTypes.ReserveConfig memory config = reserve.config;
+        DataTypes.ReserveConfig storage config = reserve.config;
         if (config.frozen) revert Errors.ReserveFrozen(asset);
         if (amount == 0) revert Errors.InvalidAmount();
         uint256 totalAssets = reserve.totalAssets(reserve.accrue(asset));
@@ -244,7 +248,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     /// @inheritdoc ILendingPool
     function borrow(address asset, uint256 amount) external nonReentrant returns (uint256 shares) {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
-        DataTypes.ReserveConfig memory config = reserve.config;
+        DataTypes.ReserveConfig storage config = reserve.config;
         if (config.paused) revert Errors.ReservePaused(asset);
         if (config.frozen) revert Errors.ReserveFrozen(asset);
         if (amount == 0) revert Errors.InvalidAmount();
@@ -254,8 +258,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         shares = amount.mulDivUp(RAY, index);
         DataTypes.Position storage position = _positions[msg.sender][asset];
         position.drawnShares = SafeCast.toUint128(position.drawnShares + shares);
-        reserve.totalDrawnShares = SafeCast.toUint128(reserve.totalDrawnShares + shares);
+        uint128 totalDrawnShares = SafeCast.toUint128(reserve.totalDrawnShares + shares);
         reserve.cash -= uint128(amount);
+        reserve.totalDrawnShares = totalDrawnShares;
         _userConfig[msg.sender] = _userConfig[msg.sender].setBorrowing(reserve.id, true);
         emit Borrow(asset, msg.sender, amount, shares);
 
@@ -285,8 +290,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         }
 
         position.drawnShares = uint128(drawnShares - shares);
+        uint128 cash = SafeCast.toUint128(reserve.cash + repaid);
         reserve.totalDrawnShares -= uint128(shares);
-        reserve.cash = SafeCast.toUint128(reserve.cash + repaid);
+        reserve.cash = cash;
         if (shares == drawnShares) _userConfig[onBehalfOf] = _userConfig[onBehalfOf].setBorrowing(reserve.id, false);
         emit Repay(asset, msg.sender, onBehalfOf, repaid, shares);
 
@@ -321,7 +327,13 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         uint256 collateralSeized; // assets
         uint256 collateralToLiquidator; // assets
         uint256 protocolFee; // assets
+        address feeReceiver; // credited the fee shares
         bool deficit;
+        // What the writers store, from values read in this transaction (nothing writes them in between):
+        uint256 supplySharesAfter; // the user's collateral shares once seized
+        uint256 drawnSharesAfter; // the user's debt shares once repaid
+        uint256 collateralCashAfter; // the collateral reserve's cash once the liquidator is paid (not with shares)
+        uint256 collateralSharesAfter; // its total supply shares once the liquidator's are burned (not with shares)
     }
 
     /// @inheritdoc ILendingPool
@@ -332,21 +344,20 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         uint256 debtToCover,
         bool receiveShares
     ) external nonReentrant returns (uint256 debtRepaid, uint256 collateralSeized) {
-        // Validate, price and compute: a view shared with `previewLiquidation`.
-        LiquidationPlan memory plan =
-            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, receiveShares, msg.sender);
         DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
         DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
-        if (!receiveShares && plan.collateralToLiquidator > collateralReserve.cash) {
-            revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, collateralReserve.cash);
-        }
+        // Validate, price and compute: a view shared with `previewLiquidation`.
+        LiquidationPlan memory plan = _planLiquidation(
+            collateralAsset, collateralReserve, debtAsset, debtReserve, user, debtToCover, receiveShares, msg.sender
+        );
 
         // Accrue: store the indexes the plan was computed with.
         collateralReserve.storeIndex(collateralAsset, plan.collateralIndex);
         debtReserve.storeIndex(debtAsset, plan.debtIndex);
 
-        _liquidateCollateral(collateralAsset, collateralReserve, user, plan, receiveShares);
-        _liquidateDebt(debtAsset, debtReserve, user, plan.amounts);
+        mapping(address asset => DataTypes.Position) storage positions = _positions[user];
+        _liquidateCollateral(collateralAsset, collateralReserve, user, positions[collateralAsset], plan, receiveShares);
+        _liquidateDebt(debtReserve, user, positions[debtAsset], plan);
         // No debt without collateral: write the rest off.
         if (plan.deficit) _reportDeficit(user);
 
@@ -377,10 +388,10 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         view
         returns (DataTypes.LiquidationPreview memory preview)
     {
-        LiquidationPlan memory plan =
-            _planLiquidation(collateralAsset, debtAsset, user, debtToCover, false, msg.sender);
-        uint256 cash = _reserves[collateralAsset].cash;
-        if (plan.collateralToLiquidator > cash) revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
+        DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
+        LiquidationPlan memory plan = _planLiquidation(
+            collateralAsset, collateralReserve, debtAsset, _reserves[debtAsset], user, debtToCover, false, msg.sender
+        );
         preview = DataTypes.LiquidationPreview({
             healthFactor: plan.healthFactor,
             liquidationBonus: plan.liquidationBonus,
@@ -393,162 +404,165 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
     }
 
     /// @dev Validation in the order of protocol.md section 8, then the amounts (`LiquidationLogic`). Reads
-    ///      interest accrued to now without storing it, so `liquidate` and `previewLiquidation` agree.
+    ///      interest accrued to now without storing it, so `liquidate` and `previewLiquidation` agree. The caller
+    ///      locates the two reserves (`_reserves[asset]`, listed or not), which `liquidate` then writes.
     function _planLiquidation(
         address collateralAsset,
+        DataTypes.Reserve storage collateralReserve,
         address debtAsset,
+        DataTypes.Reserve storage debtReserve,
         address user,
         uint256 debtToCover,
         bool receiveShares,
         address liquidator
     ) internal view returns (LiquidationPlan memory plan) {
-        DataTypes.Reserve storage collateralReserve = _reserves[collateralAsset];
-        DataTypes.Reserve storage debtReserve = _reserves[debtAsset];
         if (!collateralReserve.listed) revert Errors.ReserveNotListed(collateralAsset);
         if (!debtReserve.listed) revert Errors.ReserveNotListed(debtAsset);
         if (user == liquidator) revert Errors.SelfLiquidation();
         if (debtToCover == 0) revert Errors.InvalidDebtToCover();
-        DataTypes.ReserveConfig memory collateralConfig = collateralReserve.config;
+        DataTypes.ReserveConfig storage collateralConfig = collateralReserve.config;
         if (collateralConfig.paused) revert Errors.ReservePaused(collateralAsset);
         if (debtReserve.config.paused) revert Errors.ReservePaused(debtAsset);
-        _requireGracePeriodOver(collateralAsset, collateralReserve);
-        _requireGracePeriodOver(debtAsset, debtReserve);
-        uint256 supplyShares = _positions[user][collateralAsset].supplyShares;
-        uint256 drawnShares = _positions[user][debtAsset].drawnShares;
+        uint256 graceUntil = collateralReserve.liquidationGracePeriodUntil;
+        if (block.timestamp < graceUntil) revert Errors.LiquidationGracePeriodActive(collateralAsset, graceUntil);
+        graceUntil = debtReserve.liquidationGracePeriodUntil;
+        if (block.timestamp < graceUntil) revert Errors.LiquidationGracePeriodActive(debtAsset, graceUntil);
+        mapping(address asset => DataTypes.Position) storage positions = _positions[user];
+        uint256 supplyShares = positions[collateralAsset].supplyShares;
+        uint256 drawnShares = positions[debtAsset].drawnShares;
         if (supplyShares == 0) revert Errors.ReserveNotSupplied();
         if (drawnShares == 0) revert Errors.ReserveNotBorrowed();
 
         // The debt reserve is in the user's bitmap (borrowed); the collateral reserve may not be enabled.
         uint256 userConfig = _userConfig[user];
-        DataTypes.ReserveSnapshot[] memory cache = AccountLogic.newCache(userConfig, collateralReserve.id);
-        DataTypes.ReserveSnapshot memory collateral = cache[collateralReserve.id];
-        DataTypes.ReserveSnapshot memory debt = cache[debtReserve.id];
+        uint256 collateralId = collateralReserve.id;
+        uint256 debtId = debtReserve.id;
+        DataTypes.ReserveSnapshot[] memory cache =
+            new DataTypes.ReserveSnapshot[]((collateralId > debtId ? collateralId : debtId) + 1);
+        DataTypes.ReserveSnapshot memory collateral = cache[collateralId];
+        DataTypes.ReserveSnapshot memory debt = cache[debtId];
         collateral.asset = collateralAsset;
         debt.asset = debtAsset;
-        DataTypes.AccountData memory account = _accountData(user, userConfig, cache);
+        DataTypes.AccountData memory account =
+            AccountLogic.accountData(_reserves, _reservesList, positions, oracle, userConfig, cache);
         plan.healthFactor = account.healthFactor;
         if (account.healthFactor >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD) {
             revert Errors.HealthFactorNotBelowThreshold(account.healthFactor);
         }
-        if (!userConfig.isCollateral(collateralReserve.id) || collateralConfig.collateralFactor == 0) {
+        if (!userConfig.isCollateral(collateralId) || collateralConfig.collateralFactor == 0) {
             revert Errors.ReserveNotEnabledAsCollateral();
         }
         if (receiveShares && (collateralConfig.frozen || !collateralConfig.receiveSharesEnabled)) {
             revert Errors.CannotReceiveShares();
         }
 
-        DataTypes.LiquidationConfig memory liquidationConfig = _liquidationConfig;
+        DataTypes.LiquidationConfig storage liquidationConfig = _liquidationConfig;
         plan.liquidationBonus = LiquidationLogic.calculateLiquidationBonus(
             collateralConfig.maxLiquidationBonus,
             account.healthFactor,
             liquidationConfig.healthFactorForMaxBonus,
             liquidationConfig.liquidationBonusFactor
         );
-        collateral.loadSupply(collateralReserve);
-        debt.load(debtReserve);
+        // The account pass loaded both snapshots: the debt reserve is borrowed, and the collateral reserve is
+        // supplied and enabled with a collateral factor (checked above), so its collateral side too.
         plan.collateralIndex = collateral.index;
         plan.debtIndex = debt.index;
-        uint256 collateralTotalShares = collateral.totalSupplyShares;
 
-        plan.amounts = LiquidationLogic.calculateAmounts(
+        plan.feeReceiver = _state.feeReceiver;
+        LiquidationLogic.calculateAmounts(
             LiquidationLogic.Params({
                 healthFactor: account.healthFactor,
                 totalDebtValueRay: account.totalDebtValueRay,
                 targetHealthFactor: liquidationConfig.targetHealthFactor,
                 liquidationBonus: plan.liquidationBonus,
-                collateralFactor: collateralConfig.collateralFactor,
                 // The insurance fund pays itself no fee: its own liquidation follows the same rules as any
                 // other, and leaves it no collateral once all of it is seized.
-                liquidationFee: user == feeReceiver ? 0 : collateralConfig.liquidationFee,
+                liquidationFee: user == plan.feeReceiver ? 0 : collateralConfig.liquidationFee,
                 debtToCover: debtToCover,
                 drawnShares: drawnShares,
-                borrowIndex: debt.index,
-                debtPrice: debt.price,
-                debtDecimals: debt.decimals,
                 supplyShares: supplyShares,
-                collateralPrice: collateral.price,
-                collateralDecimals: collateral.decimals,
-                collateralTotalAssets: collateral.totalAssets,
-                collateralTotalShares: collateralTotalShares
-            })
+                debt: debt,
+                collateral: collateral
+            }),
+            plan.amounts
         );
         if (plan.amounts.debtSharesToRepay == 0 || plan.amounts.collateralSharesToSeize == 0) {
             revert Errors.NothingToLiquidate();
         }
-        plan.collateralSeized =
-            plan.amounts.collateralSharesToSeize.toAssetsDown(collateral.totalAssets, collateralTotalShares);
-        plan.collateralToLiquidator =
-            plan.amounts.liquidatorShares.toAssetsDown(collateral.totalAssets, collateralTotalShares);
-        plan.protocolFee = plan.amounts.feeShares.toAssetsDown(collateral.totalAssets, collateralTotalShares);
+        uint256 totalAssets = collateral.totalAssets;
+        uint256 totalShares = collateral.totalSupplyShares;
+        plan.collateralSeized = plan.amounts.collateralSharesToSeize.toAssetsDown(totalAssets, totalShares);
+        plan.collateralToLiquidator = plan.amounts.liquidatorShares.toAssetsDown(totalAssets, totalShares);
+        plan.protocolFee = plan.amounts.feeShares.toAssetsDown(totalAssets, totalShares);
+        plan.supplySharesAfter = supplyShares - plan.amounts.collateralSharesToSeize;
+        plan.drawnSharesAfter = drawnShares - plan.amounts.debtSharesToRepay;
         plan.deficit = LiquidationLogic.isDeficit(
-            supplyShares - plan.amounts.collateralSharesToSeize,
-            account.activeCollateralCount,
-            drawnShares - plan.amounts.debtSharesToRepay,
-            account.borrowCount
+            plan.supplySharesAfter, account.activeCollateralCount, plan.drawnSharesAfter, account.borrowCount
         );
+        // The underlying is paid out of the reserve's cash, unless the liquidator takes the shares.
+        if (!receiveShares) {
+            uint256 cash = collateralReserve.cash;
+            if (plan.collateralToLiquidator > cash) {
+                revert Errors.InsufficientLiquidity(plan.collateralToLiquidator, cash);
+            }
+            plan.collateralCashAfter = cash - plan.collateralToLiquidator;
+            plan.collateralSharesAfter = totalShares - plan.amounts.liquidatorShares;
+        }
     }
 
     /// @dev The collateral side: the user's seized shares go to the fee receiver (the protocol fee) and to the
-    ///      liquidator, as shares or as the underlying paid out of the reserve's cash.
+    ///      liquidator, as shares or as the underlying paid out of the reserve's cash. The user's new count is the
+    ///      plan's (this position as read in this transaction, less the seized shares: a uint128 still).
     function _liquidateCollateral(
         address collateralAsset,
         DataTypes.Reserve storage reserve,
         address user,
+        DataTypes.Position storage position,
         LiquidationPlan memory plan,
         bool receiveShares
     ) internal {
         LiquidationLogic.Amounts memory amounts = plan.amounts;
-        DataTypes.Position storage position = _positions[user][collateralAsset];
-        position.supplyShares -= uint128(amounts.collateralSharesToSeize);
-        DataTypes.Position storage fund = _positions[feeReceiver][collateralAsset];
+        position.supplyShares = uint128(plan.supplySharesAfter);
+        DataTypes.Position storage fund = _positions[plan.feeReceiver][collateralAsset];
         fund.supplyShares = SafeCast.toUint128(fund.supplyShares + amounts.feeShares);
         if (receiveShares) {
             DataTypes.Position storage liquidatorPosition = _positions[msg.sender][collateralAsset];
             liquidatorPosition.supplyShares =
                 SafeCast.toUint128(liquidatorPosition.supplyShares + amounts.liquidatorShares);
         } else {
-            reserve.cash -= uint128(plan.collateralToLiquidator);
-            reserve.totalSupplyShares -= uint128(amounts.liquidatorShares);
+            reserve.cash = uint128(plan.collateralCashAfter);
+            reserve.totalSupplyShares = uint128(plan.collateralSharesAfter);
         }
-        if (position.supplyShares == 0) _setUsingAsCollateral(user, collateralAsset, reserve.id, false);
+        if (plan.supplySharesAfter == 0) _setUsingAsCollateral(user, collateralAsset, reserve.id, false);
     }
 
     /// @dev The debt side: the repaid drawn shares leave the user's position and the reserve, and the
-    ///      repayment joins the reserve's cash.
+    ///      repayment joins the reserve's cash. The user's new count is the plan's, as on the collateral side.
     function _liquidateDebt(
-        address debtAsset,
         DataTypes.Reserve storage reserve,
         address user,
-        LiquidationLogic.Amounts memory amounts
+        DataTypes.Position storage position,
+        LiquidationPlan memory plan
     ) internal {
-        DataTypes.Position storage position = _positions[user][debtAsset];
-        position.drawnShares -= uint128(amounts.debtSharesToRepay);
-        reserve.totalDrawnShares -= uint128(amounts.debtSharesToRepay);
-        reserve.cash = SafeCast.toUint128(reserve.cash + amounts.debtToRepay);
-        if (position.drawnShares == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
+        LiquidationLogic.Amounts memory amounts = plan.amounts;
+        position.drawnShares = uint128(plan.drawnSharesAfter);
+        uint128 totalDrawnShares = reserve.totalDrawnShares - uint128(amounts.debtSharesToRepay);
+        uint128 cash = SafeCast.toUint128(reserve.cash + amounts.debtToRepay);
+        reserve.cash = cash;
+        reserve.totalDrawnShares = totalDrawnShares;
+        if (plan.drawnSharesAfter == 0) _userConfig[user] = _userConfig[user].setBorrowing(reserve.id, false);
     }
 
-    /// @dev Writes off every remaining debt of `user` into the reserves' deficits, and settles each at once
-    ///      (protocol.md section 6): from this transaction the loss is in the share price, so no supplier escapes
-    ///      it by withdrawing first. A paused reserve keeps its deficit until `settleDeficit`.
+    /// @dev Writes off every remaining debt of `user` into the reserves' deficits, each settled at once unless its
+    ///      reserve is paused (`ReserveLogic.reportDeficit`).
     function _reportDeficit(address user) internal {
         uint256 userConfig = _userConfig[user];
+        address fund = _state.feeReceiver;
         for (uint256 id; userConfig.isBorrowingAny(); ++id) {
             if (!userConfig.isBorrowing(id)) continue;
             userConfig = userConfig.setBorrowing(id, false);
             address asset = _reservesList[id];
-            DataTypes.Reserve storage reserve = _reserves[asset];
-            uint256 index = reserve.accrue(asset);
-            DataTypes.Position storage position = _positions[user][asset];
-            uint256 shares = position.drawnShares;
-            uint256 amount = shares.rayMulUp(index);
-            position.drawnShares = 0;
-            reserve.totalDrawnShares -= uint128(shares);
-            reserve.deficit = SafeCast.toUint128(reserve.deficit + amount);
-            emit DeficitReported(user, asset, amount);
-            if (!reserve.config.paused) {
-                reserve.settleDeficit(asset, index, feeReceiver, _positions[feeReceiver][asset]);
-            }
+            _reserves[asset].reportDeficit(asset, user, _positions[user][asset], fund, _positions[fund][asset]);
         }
         _userConfig[user] = userConfig;
     }
@@ -561,7 +575,8 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         if (reserve.config.paused) revert Errors.ReservePaused(asset);
         uint256 index = reserve.accrue(asset);
         if (reserve.deficit == 0) revert Errors.NoDeficit();
-        reserve.settleDeficit(asset, index, feeReceiver, _positions[feeReceiver][asset]);
+        address fund = _state.feeReceiver;
+        reserve.settleDeficit(asset, index, fund, _positions[fund][asset]);
     }
 
     /// @inheritdoc ILendingPool
@@ -596,7 +611,9 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         )
     {
         uint256 userConfig = _userConfig[user];
-        DataTypes.AccountData memory data = _accountData(user, userConfig, AccountLogic.newCache(userConfig, 0));
+        DataTypes.AccountData memory data = AccountLogic.accountData(
+            _reserves, _reservesList, _positions[user], oracle, userConfig, new DataTypes.ReserveSnapshot[](0)
+        );
         totalCollateralValue = data.totalCollateralValue;
         totalDebtValue = data.totalDebtValueRay.divUp(RAY);
         healthFactor = data.healthFactor;
@@ -607,16 +624,18 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /// @inheritdoc ILendingPool
     function getHealthFactors(address[] calldata users) external view returns (uint256[] memory healthFactors) {
-        DataTypes.ReserveSnapshot[] memory cache = new DataTypes.ReserveSnapshot[](_reservesList.length);
+        DataTypes.ReserveSnapshot[] memory cache = new DataTypes.ReserveSnapshot[](_reservesCount);
         healthFactors = new uint256[](users.length);
         for (uint256 i; i < users.length; ++i) {
-            healthFactors[i] = _accountData(users[i], _userConfig[users[i]], cache).healthFactor;
+            healthFactors[i] = AccountLogic.accountData(
+                _reserves, _reservesList, _positions[users[i]], oracle, _userConfig[users[i]], cache
+            ).healthFactor;
         }
     }
 
     /// @inheritdoc ILendingPool
     function getLiquidationBonus(address collateralAsset, uint256 healthFactor) external view returns (uint256) {
-        DataTypes.LiquidationConfig memory liquidationConfig = _liquidationConfig;
+        DataTypes.LiquidationConfig storage liquidationConfig = _liquidationConfig;
         return LiquidationLogic.calculateLiquidationBonus(
             _listedReserve(collateralAsset).config.maxLiquidationBonus,
             healthFactor,
@@ -632,7 +651,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         returns (uint256 supplied, uint256 debt, bool usingAsCollateral)
     {
         DataTypes.Reserve storage reserve = _listedReserve(asset);
-        (uint256 index, uint256 totalAssets) = _accruedState(reserve);
+        (uint256 index, uint256 totalAssets) = reserve.accruedState();
         DataTypes.Position memory position = _positions[user][asset];
         supplied = uint256(position.supplyShares).toAssetsDown(totalAssets, reserve.totalSupplyShares);
         debt = uint256(position.drawnShares).rayMulUp(index);
@@ -656,20 +675,7 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /// @inheritdoc ILendingPool
     function getReserveData(address asset) external view returns (DataTypes.ReserveView memory data) {
-        DataTypes.Reserve storage reserve = _listedReserve(asset);
-        (uint256 index, uint256 totalAssets) = _accruedState(reserve);
-        data.config = reserve.config;
-        data.id = reserve.id;
-        data.decimals = reserve.decimals;
-        data.borrowIndex = index;
-        data.lastUpdate = reserve.lastUpdate;
-        data.cash = reserve.cash;
-        data.totalSupplyShares = reserve.totalSupplyShares;
-        data.totalDrawnShares = reserve.totalDrawnShares;
-        data.totalDebt = uint256(reserve.totalDrawnShares).rayMulDown(index);
-        data.deficit = reserve.deficit;
-        data.totalAddedAssets = totalAssets;
-        data.liquidationGracePeriodUntil = reserve.liquidationGracePeriodUntil;
+        data = _listedReserve(asset).toView();
         try oracle.getPrice(asset) returns (uint256 price) {
             data.price = price;
         } catch {}
@@ -677,7 +683,11 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /// @inheritdoc ILendingPool
     function getReservesList() external view returns (address[] memory) {
-        return _reservesList;
+        address[] memory assets = new address[](_reservesCount);
+        for (uint256 id; id < assets.length; ++id) {
+            assets[id] = _reservesList[id];
+        }
+        return assets;
     }
 
     /// @inheritdoc ILendingPool
@@ -697,32 +707,15 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
 
     /* HEALTH FACTOR */
 
-    /// @dev The user's account (protocol.md section 3) through `AccountLogic`; `cache` as there.
-    function _accountData(address user, uint256 userConfig, DataTypes.ReserveSnapshot[] memory cache)
-        internal
-        view
-        returns (DataTypes.AccountData memory)
-    {
-        return AccountLogic.accountData(_reserves, _reservesList, _positions[user], oracle, userConfig, cache);
-    }
-
     /// @dev Reverts if the user's borrow health factor (collateral weighted by `maxLtv`) is below 1e18.
     function _requireBorrowHealthy(address user) internal view {
         uint256 userConfig = _userConfig[user];
-        uint256 healthFactor = _accountData(user, userConfig, AccountLogic.newCache(userConfig, 0)).borrowHealthFactor;
+        DataTypes.AccountData memory account = AccountLogic.accountData(
+            _reserves, _reservesList, _positions[user], oracle, userConfig, new DataTypes.ReserveSnapshot[](0)
+        );
+        // The borrow health factor: collateral weighted by `maxLtv` instead of `collateralFactor`.
+        uint256 healthFactor = AccountLogic.healthFactor(account.weightedBorrowValue, account.totalDebtValueRay);
         if (healthFactor < HEALTH_FACTOR_LIQUIDATION_THRESHOLD) revert Errors.HealthFactorBelowThreshold(healthFactor);
-    }
-
-    /* INTEREST */
-
-    /// @dev The borrow index accrued to now and the total added assets at that index, without storing them.
-    function _accruedState(DataTypes.Reserve storage reserve)
-        internal
-        view
-        returns (uint256 index, uint256 totalAssets)
-    {
-        index = reserve.accruedIndex();
-        totalAssets = reserve.totalAssets(index);
     }
 
     /* CHECKS */
@@ -739,12 +732,6 @@ contract LendingPool is ILendingPool, Ownable2Step, ReentrancyGuard {
         IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = IERC20(asset).balanceOf(address(this)) - balanceBefore;
         if (received < amount) revert Errors.InboundTransferShortfall(asset, received, amount);
-    }
-
-    /// @dev Reverts while the reserve's liquidation grace period after an unpause runs.
-    function _requireGracePeriodOver(address asset, DataTypes.Reserve storage reserve) internal view {
-        uint256 until = reserve.liquidationGracePeriodUntil;
-        if (block.timestamp < until) revert Errors.LiquidationGracePeriodActive(asset, until);
     }
 
     function _setUsingAsCollateral(address user, address asset, uint256 id, bool enabled) internal {

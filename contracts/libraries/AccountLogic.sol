@@ -19,19 +19,14 @@ library AccountLogic {
     using ReserveLogic for DataTypes.ReserveSnapshot;
     using UserConfigLib for uint256;
 
-    /// @notice Empty snapshots for every reserve id the user's bitmap uses, and at least up to `minId`.
-    function newCache(uint256 userConfig, uint256 minId) internal pure returns (DataTypes.ReserveSnapshot[] memory) {
-        uint256 size = userConfig.highestReserveId() + 1;
-        if (size <= minId) size = minId + 1;
-        return new DataTypes.ReserveSnapshot[](size);
-    }
-
     /// @notice The user's collateral and debt at current prices and indexes, from its bitmap `userConfig`.
-    ///         `cache` covers every reserve id the user uses and keeps what was read (a snapshot whose
-    ///         `asset` is set is not looked up again in `reservesList`).
+    ///         `cache` holds the snapshots the caller keeps, by reserve id (a batch of accounts shares every
+    ///         reserve's; a liquidation keeps its two reserves'; a single check keeps none): a reserve whose id is
+    ///         past its end is read into a snapshot of its own. A snapshot whose `asset` is set is not looked up
+    ///         again in `reservesList`.
     function accountData(
         mapping(address asset => DataTypes.Reserve) storage reserves,
-        address[] storage reservesList,
+        mapping(uint256 id => address asset) storage reservesList,
         mapping(address asset => DataTypes.Position) storage positions,
         IPriceOracle oracle,
         uint256 userConfig,
@@ -43,7 +38,7 @@ library AccountLogic {
             bool borrowing = bits & 1 != 0;
             bool usedAsCollateral = bits & 2 != 0;
             if (borrowing || usedAsCollateral) {
-                DataTypes.ReserveSnapshot memory snapshot = cache[id];
+                DataTypes.ReserveSnapshot memory snapshot = id < cache.length ? cache[id] : _newSnapshot();
                 if (snapshot.asset == address(0)) snapshot.asset = reservesList[id];
                 DataTypes.Reserve storage reserve = reserves[snapshot.asset];
                 _addReserve(data, snapshot, reserve, positions[snapshot.asset], oracle, borrowing, usedAsCollateral);
@@ -53,7 +48,11 @@ library AccountLogic {
             }
         }
         data.healthFactor = healthFactor(data.weightedCollateralValue, data.totalDebtValueRay);
-        data.borrowHealthFactor = healthFactor(data.weightedBorrowValue, data.totalDebtValueRay);
+    }
+
+    /// @dev An empty snapshot, for a reserve the caller does not keep.
+    function _newSnapshot() private pure returns (DataTypes.ReserveSnapshot memory snapshot) {
+        return snapshot; // every field zero: not read yet
     }
 
     /// @notice floor(weighted * 1e14 * 1e27 / debtValueRay), WAD; the maximum uint without debt.
@@ -68,21 +67,22 @@ library AccountLogic {
         DataTypes.AccountData memory data,
         DataTypes.ReserveSnapshot memory snapshot,
         DataTypes.Reserve storage reserve,
-        DataTypes.Position storage position_,
+        DataTypes.Position storage position,
         IPriceOracle oracle,
         bool borrowing,
         bool usedAsCollateral
     ) private view {
+        // Every storage read before the price call, after which the compiler would read the slots again.
         snapshot.load(reserve);
-        DataTypes.Position memory position = position_;
-        bool isCollateral = usedAsCollateral && position.supplyShares > 0 && snapshot.collateralFactor > 0;
+        uint256 supplyShares = position.supplyShares;
+        uint256 drawnShares = position.drawnShares;
+        if (usedAsCollateral && supplyShares > 0) snapshot.loadSupply(reserve);
+        bool isCollateral = usedAsCollateral && supplyShares > 0 && snapshot.collateralFactor > 0;
         if (!isCollateral && !borrowing) return;
 
         if (snapshot.price == 0) snapshot.price = oracle.getPrice(snapshot.asset);
         if (isCollateral) {
-            snapshot.loadSupply(reserve);
-            uint256 assets =
-                uint256(position.supplyShares).toAssetsDown(snapshot.totalAssets, snapshot.totalSupplyShares);
+            uint256 assets = supplyShares.toAssetsDown(snapshot.totalAssets, snapshot.totalSupplyShares);
             uint256 value = ValueLib.toValue(assets, snapshot.decimals, snapshot.price);
             data.totalCollateralValue += value;
             data.weightedCollateralValue += value * snapshot.collateralFactor;
@@ -91,7 +91,7 @@ library AccountLogic {
         }
         if (borrowing) {
             data.totalDebtValueRay +=
-                ValueLib.toValue(position.drawnShares * snapshot.index, snapshot.decimals, snapshot.price);
+                ValueLib.toValue(drawnShares * snapshot.index, snapshot.decimals, snapshot.price);
             ++data.borrowCount;
         }
     }

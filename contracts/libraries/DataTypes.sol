@@ -24,7 +24,9 @@ library DataTypes {
     /// @dev Fields read together share a slot: the borrow index with its accrual time and the reserve's
     ///      identity; cash with the drawn shares (the rate model's utilisation, and what borrow, repay and the
     ///      debt side of a liquidation write); the supply shares with the deficit (the share price's other
-    ///      inputs, which a reserve only used as debt never reads).
+    ///      inputs, which a reserve only used as debt never reads). Writers of two fields of one slot compute
+    ///      both values (with their checks) first and assign them one after the other, so that the compiler
+    ///      writes the slot once.
     struct Reserve {
         ReserveConfig config;
         uint128 borrowIndex; // RAY
@@ -43,6 +45,14 @@ library DataTypes {
     struct Position {
         uint128 supplyShares;
         uint128 drawnShares;
+    }
+
+    /// @notice The pool-wide values that share one storage slot: the fee receiver, which liquidations and deficit
+    ///         settlement read, and the re-entrancy status, which every guarded call reads and writes. A
+    ///         liquidation then pays one cold read for both.
+    struct PoolState {
+        address feeReceiver; // the insurance fund, credited the protocol fee as supply shares
+        bool entered; // a guarded call is running (OpenZeppelin's `ReentrancyGuard` status)
     }
 
     /// @notice Pool-wide liquidation configuration.
@@ -81,8 +91,8 @@ library DataTypes {
     }
 
     /// @notice One reserve as a call reads it (`ReserveLogic.load`): each storage slot read once, interest
-    ///         accrued to now in memory and the price read once; a zero field is not read yet. The supply side
-    ///         (supply shares and deficit) is read only for a reserve used as collateral.
+    ///         accrued to now in memory and the price read once; a zero field is not read yet. The collateral
+    ///         side (the two factors, supply shares, total assets) is read only for a reserve used as collateral.
     struct ReserveSnapshot {
         address asset;
         uint256 collateralFactor; // BPS
@@ -101,7 +111,6 @@ library DataTypes {
         uint256 weightedBorrowValue; // sum of maxLtv (BPS) * value
         uint256 totalDebtValueRay; // value * RAY
         uint256 healthFactor; // WAD, type(uint256).max without debt: liquidation below 1e18
-        uint256 borrowHealthFactor; // WAD, the same with maxLtv: borrowing and withdrawing need 1e18
         uint256 activeCollateralCount;
         uint256 borrowCount;
     }

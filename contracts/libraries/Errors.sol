@@ -47,6 +47,9 @@ library Errors {
 
     /* USER OPERATIONS */
 
+    /// @notice A guarded pool call was entered again before it returned (OpenZeppelin's `ReentrancyGuard` error).
+    error ReentrancyGuardReentrantCall();
+
     /// @notice The amount is zero, or too small to move a single share.
     error InvalidAmount();
     /// @notice The reserve is paused: only repay, supply and enabling collateral may touch it.

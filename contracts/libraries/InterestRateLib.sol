@@ -19,9 +19,9 @@ library InterestRateLib {
     uint256 internal constant BPS_TO_RAY = 1e23;
 
     /// @notice Annual borrow rate in RAY for the given cash and debt (asset units), on `config`'s rate model.
-    function borrowRateRay(DataTypes.ReserveConfig memory config, uint256 cash, uint256 debt)
+    function borrowRateRay(DataTypes.ReserveConfig storage config, uint256 cash, uint256 debt)
         internal
-        pure
+        view
         returns (uint256)
     {
         // Unchecked: the rates are uint32 and the optimal utilisation uint16 (BPS), so times 1e23 they and their

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {DataTypes} from "./DataTypes.sol";
 import {Errors} from "./Errors.sol";
 import {MathLib, WAD, RAY, BPS} from "./MathLib.sol";
 import {SharesMathLib} from "./SharesMathLib.sol";
@@ -17,26 +18,19 @@ library LiquidationLogic {
     /// @notice A remaining debt or collateral worth less than this ($1,000, value units) is dust.
     uint256 internal constant DUST_LIQUIDATION_THRESHOLD = 1000e26;
 
-    /// @notice Everything the amount computation needs, gathered by the pool.
+    /// @notice Everything the amount computation needs, gathered by the pool. The two reserves come as the
+    ///         snapshots the health-factor pass read (interest accrued to now, prices read once).
     struct Params {
         uint256 healthFactor; // WAD, before the liquidation
         uint256 totalDebtValueRay; // value * RAY, all of the user's debt
         uint256 targetHealthFactor; // WAD
         uint256 liquidationBonus; // BPS
-        uint256 collateralFactor; // BPS, of the collateral reserve
         uint256 liquidationFee; // BPS, of the collateral reserve
         uint256 debtToCover; // debt asset units; type(uint256).max = as much as allowed
-        // debt reserve
-        uint256 drawnShares; // D, the user's
-        uint256 borrowIndex; // I, RAY
-        uint256 debtPrice; // 8 decimals
-        uint256 debtDecimals;
-        // collateral reserve
-        uint256 supplyShares; // S, the user's
-        uint256 collateralPrice; // 8 decimals
-        uint256 collateralDecimals;
-        uint256 collateralTotalAssets; // the reserve's total added assets
-        uint256 collateralTotalShares; // the reserve's total supply shares
+        uint256 drawnShares; // D, the user's on the debt reserve
+        uint256 supplyShares; // S, the user's on the collateral reserve
+        DataTypes.ReserveSnapshot debt; // index I (RAY), price, decimals
+        DataTypes.ReserveSnapshot collateral; // collateral factor, price, decimals, total assets and shares
     }
 
     /// @notice What a liquidation moves.
@@ -196,68 +190,69 @@ library LiquidationLogic {
         return supplySharesAfter == 0 && activeCollateralCount == 1 && (drawnSharesAfter > 0 || borrowCount > 1);
     }
 
-    /// @notice The amounts of a liquidation, protocol.md section 5 steps 1 to 6.
-    /// @dev Reverts `MustNotLeaveDust` when `debtToCover` is below what must be repaid.
-    function calculateAmounts(Params memory p) internal pure returns (Amounts memory a) {
+    /// @notice The amounts of a liquidation, protocol.md section 5 steps 1 to 6, written into `a`.
+    /// @dev Reverts `MustNotLeaveDust` when `debtToCover` is below what must be repaid. `a` is the caller's struct
+    ///      (its plan's), filled in place so that no second struct is allocated.
+    function calculateAmounts(Params memory p, Amounts memory a) internal pure {
+        DataTypes.ReserveSnapshot memory debt = p.debt;
+        DataTypes.ReserveSnapshot memory collateral = p.collateral;
         // 1-2. Debt to target, capped by the liquidator's intent and the reserve debt; debt dust.
         uint256 debtToTargetRay = calculateDebtToTargetRay(
             p.totalDebtValueRay,
-            p.debtDecimals,
-            p.debtPrice,
+            debt.decimals,
+            debt.price,
             p.targetHealthFactor,
             p.healthFactor,
             p.liquidationBonus,
-            p.collateralFactor
+            collateral.collateralFactor
         );
         uint256 ds = calculateDebtSharesToRepay(
-            debtToTargetRay, p.debtToCover, p.drawnShares, p.borrowIndex, p.debtDecimals, p.debtPrice
+            debtToTargetRay, p.debtToCover, p.drawnShares, debt.index, debt.decimals, debt.price
         );
 
         // 3. Collateral for that debt.
         uint256 cs = calculateCollateralForDebt(
-            ds, p.borrowIndex, p.debtPrice, p.debtDecimals, p.collateralPrice, p.collateralDecimals, p.liquidationBonus
-        ).toSharesDown(p.collateralTotalAssets, p.collateralTotalShares);
+            ds, debt.index, debt.price, debt.decimals, collateral.price, collateral.decimals, p.liquidationBonus
+        ).toSharesDown(collateral.totalAssets, collateral.totalSupplyShares);
 
         // 4. Collateral cap and collateral dust: seize everything and recompute the debt it pays for.
         if (cs > p.supplyShares || (ds < p.drawnShares && _leavesCollateralDust(p, cs))) {
             cs = p.supplyShares;
             uint256 debtRay = calculateDebtForCollateralRay(
-                cs.toAssetsUp(p.collateralTotalAssets, p.collateralTotalShares),
-                p.debtPrice,
-                p.debtDecimals,
-                p.collateralPrice,
-                p.collateralDecimals,
+                cs.toAssetsUp(collateral.totalAssets, collateral.totalSupplyShares),
+                debt.price,
+                debt.decimals,
+                collateral.price,
+                collateral.decimals,
                 p.liquidationBonus
             );
-            ds = debtRay.divUp(p.borrowIndex);
+            ds = debtRay.divUp(debt.index);
             if (ds > p.drawnShares) {
                 ds = p.drawnShares;
                 cs = calculateCollateralForDebt(
                     ds,
-                    p.borrowIndex,
-                    p.debtPrice,
-                    p.debtDecimals,
-                    p.collateralPrice,
-                    p.collateralDecimals,
+                    debt.index,
+                    debt.price,
+                    debt.decimals,
+                    collateral.price,
+                    collateral.decimals,
                     p.liquidationBonus
-                ).toSharesDown(p.collateralTotalAssets, p.collateralTotalShares).min(p.supplyShares);
+                ).toSharesDown(collateral.totalAssets, collateral.totalSupplyShares).min(p.supplyShares);
             }
         }
 
         // 5. The liquidator must be willing to pay what this takes.
-        uint256 debtToRepay = ds.rayMulUp(p.borrowIndex);
+        uint256 debtToRepay = ds.rayMulUp(debt.index);
         if (p.debtToCover < debtToRepay) revert Errors.MustNotLeaveDust();
 
         // 6. Protocol fee on the bonus part.
         (uint256 feeShares, uint256 liquidatorShares) = splitProtocolFee(cs, p.liquidationFee, p.liquidationBonus);
 
-        a = Amounts({
-            debtSharesToRepay: ds,
-            debtToRepay: debtToRepay,
-            collateralSharesToSeize: cs,
-            feeShares: feeShares,
-            liquidatorShares: liquidatorShares
-        });
+        a.debtSharesToRepay = ds;
+        a.debtToRepay = debtToRepay;
+        a.collateralSharesToSeize = cs;
+        a.feeShares = feeShares;
+        a.liquidatorShares = liquidatorShares;
     }
 
     /// @dev 10**collateralDecimals and 10**debtDecimals (both at most 18, checked when a reserve is listed).
@@ -270,7 +265,8 @@ library LiquidationLogic {
     /// @dev Whether seizing `cs` of the user's collateral shares leaves a remainder worth less than $1,000.
     function _leavesCollateralDust(Params memory p, uint256 cs) private pure returns (bool) {
         if (cs >= p.supplyShares) return false;
-        uint256 remaining = (p.supplyShares - cs).toAssetsDown(p.collateralTotalAssets, p.collateralTotalShares);
-        return ValueLib.toValue(remaining, p.collateralDecimals, p.collateralPrice) < DUST_LIQUIDATION_THRESHOLD;
+        DataTypes.ReserveSnapshot memory collateral = p.collateral;
+        uint256 remaining = (p.supplyShares - cs).toAssetsDown(collateral.totalAssets, collateral.totalSupplyShares);
+        return ValueLib.toValue(remaining, collateral.decimals, collateral.price) < DUST_LIQUIDATION_THRESHOLD;
     }
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-
 /// @title UserConfigLib
 /// @notice A user's bitmap over the reserves: for reserve id `i`, bit `2i` is set while the user borrows it
 ///         and bit `2i + 1` while the user uses it as collateral (as Aave's `UserConfiguration`).
@@ -32,10 +30,5 @@ library UserConfigLib {
     function setCollateral(uint256 config, uint256 id, bool enabled) internal pure returns (uint256) {
         uint256 bit = 2 << (2 * id);
         return enabled ? config | bit : config & ~bit;
-    }
-
-    /// @notice The highest reserve id the bitmap uses (0 for an empty bitmap).
-    function highestReserveId(uint256 config) internal pure returns (uint256) {
-        return Math.log2(config) / 2;
     }
 }

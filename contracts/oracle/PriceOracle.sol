@@ -68,16 +68,20 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
     /// @inheritdoc IPriceOracle
     function getPrice(address asset) external view returns (uint256 price) {
         Feed storage primary = _primary[asset];
-        if (address(primary.aggregator) == address(0)) revert FeedNotSet(asset);
+        // The feed's fields, read before the calls below (after which the compiler would read the slot again).
+        AggregatorV3Interface aggregator = primary.aggregator;
+        uint256 maxAge = primary.maxAge;
+        bool hasSecondary = primary.hasSecondary;
+        if (address(aggregator) == address(0)) revert FeedNotSet(asset);
 
-        (int256 answer, uint256 updatedAt) = _latestRound(primary);
+        (int256 answer, uint256 updatedAt) = _latestRound(aggregator);
         if (answer <= 0 || updatedAt == 0) revert InvalidPrice(asset, answer);
-        if (!_isFresh(updatedAt, primary.maxAge)) revert StalePrice(asset, updatedAt, primary.maxAge);
-        price = _toPriceDecimals(asset, primary.aggregator, answer);
+        if (!_isFresh(updatedAt, maxAge)) revert StalePrice(asset, updatedAt, maxAge);
+        price = _toPriceDecimals(asset, aggregator, answer);
 
-        if (!primary.hasSecondary) return price;
+        if (!hasSecondary) return price;
         Feed storage secondary = _secondary[asset];
-        (int256 otherAnswer, uint256 otherUpdatedAt) = _latestRound(secondary);
+        (int256 otherAnswer, uint256 otherUpdatedAt) = _latestRound(secondary.aggregator);
         if (!_isFresh(otherUpdatedAt, secondary.maxAge)) return price; // a stale circuit breaker is skipped
         if (otherAnswer <= 0) revert InvalidPrice(asset, otherAnswer);
         uint256 otherPrice = _toPriceDecimals(asset, secondary.aggregator, otherAnswer);
@@ -90,7 +94,7 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
     function isSecondaryFeedActive(address asset) external view returns (bool) {
         if (!_primary[asset].hasSecondary) return false;
         Feed storage secondary = _secondary[asset];
-        (, uint256 updatedAt) = _latestRound(secondary);
+        (, uint256 updatedAt) = _latestRound(secondary.aggregator);
         return _isFresh(updatedAt, secondary.maxAge);
     }
 
@@ -116,8 +120,8 @@ contract PriceOracle is IPriceOracle, Ownable2Step {
     /* INTERNAL */
 
     /// @dev The answer and update time of the feed's latest round. A reverting feed reverts with its data.
-    function _latestRound(Feed storage feed) internal view returns (int256 answer, uint256 updatedAt) {
-        (, answer,, updatedAt,) = feed.aggregator.latestRoundData();
+    function _latestRound(AggregatorV3Interface aggregator) internal view returns (int256 answer, uint256 updatedAt) {
+        (, answer,, updatedAt,) = aggregator.latestRoundData();
     }
 
     /// @dev Whether a round updated at `updatedAt` is complete, not from the future and at most `maxAge` old.

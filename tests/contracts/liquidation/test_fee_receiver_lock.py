@@ -1,9 +1,8 @@
-"""The fee receiver shares its storage slot with the re-entrancy lock (LendingPool's
-`_feeReceiverAndLock`): `setFeeReceiver` refuses to run while a guarded call holds the lock, so
-the word the guard restores on exit is always current. An owner that re-enters through a token
-hook in the middle of a liquidation gets `ReentrancyGuardReentrantCall()`, the liquidation still
-pays its fee to the fee receiver it started with, and outside a pool call the same owner changes
-the fee receiver normally."""
+"""The fee receiver shares its storage slot with the re-entrancy status (LendingPool's `_state`,
+`DataTypes.PoolState`), and `setFeeReceiver` refuses to run while a guarded call holds the lock.
+An owner that re-enters through a token hook in the middle of a liquidation gets
+`ReentrancyGuardReentrantCall()`, the liquidation still pays its fee to the fee receiver it started
+with, and outside a pool call the same owner changes the fee receiver normally."""
 
 import pytest
 from brownie import MockHookERC20, MockPriceFeed, ReentrantOwner, web3
