@@ -47,8 +47,9 @@ LATEST_ROUND = function("MockPriceFeed", "latestRoundData")  # AggregatorV3Inter
 FLASH_LIQUIDATION = event("FlashLiquidator", "FlashLiquidation")
 
 
-def flash_fill(receipt: Any, flash_liquidator: str | None) -> Fill | None:
-    """The fill of a flash liquidation: its FlashLiquidator's `FlashLiquidation` log in the receipt."""
+def flash_fill(receipt: Any, flash_liquidator: str | None, debt_repaid: int) -> Fill | None:
+    """The fill of a flash liquidation: its FlashLiquidator's `FlashLiquidation` log in the receipt (the
+    collateral sold and kept; the debt it bought is what the pool's `LiquidationCall` repaid)."""
     if flash_liquidator is None:
         return None
     for entry in receipt["logs"]:
@@ -56,8 +57,8 @@ def flash_fill(receipt: Any, flash_liquidator: str | None) -> Fill | None:
             if bytes(entry["topics"][0]) == FLASH_LIQUIDATION.topic:
                 data = FLASH_LIQUIDATION.decode_data(bytes(entry["data"]))
                 return Fill(
-                    debt_bought=data["debtRepaid"],
-                    collateral_received=data["collateralReceived"],
+                    debt_bought=debt_repaid,
+                    collateral_received=data["collateralSold"] + data["profit"],
                     collateral_sold=data["collateralSold"],
                     profit=data["profit"],
                 )
@@ -276,7 +277,7 @@ class Recorder:
         deficits_usd = 0.0
         if receipt is not None and receipt["status"] == 1:
             event, deficits = pool_events(receipt, self.contracts.pool.address)
-            fill = flash_fill(receipt, self.flash_liquidator)
+            fill = flash_fill(receipt, self.flash_liquidator, int(event["debtRepaid"])) if event else None
             for asset, amount in deficits:
                 reserve = model.by_asset.get(asset)
                 if reserve:

@@ -60,17 +60,20 @@ contract FlashLiquidator is Ownable2Step, IUniswapV3SwapCallback {
         address user;
         uint256 debtToCover;
         uint256 debtToRepay; // what the swap pays out and liquidate pulls (the pool's preview)
+        uint256 collateralToLiquidator; // what liquidate pays this contract (the same preview)
+        uint256 minProfit; // the order's: checked where the collateral owed to the pools is known
         address tokenOwed; // what this callback pays its pool in
         address nextPool; // two hops, first callback: the collateral/via pool to take `tokenOwed` from
     }
 
-    /// @notice A liquidation was paid for by a swap and left `profit` collateral units here.
+    /// @notice A liquidation was paid for by selling `collateralSold` of the seized collateral, and left
+    ///         `profit` collateral units here.
+    /// @dev The liquidation's own amounts (debt repaid, collateral seized, protocol fee) are in the pool's
+    ///      `LiquidationCall` of the same transaction: collateral received = seized - fee = sold + profit.
     event FlashLiquidation(
         address indexed user,
         address indexed collateralAsset,
         address indexed debtAsset,
-        uint256 debtRepaid,
-        uint256 collateralReceived,
         uint256 collateralSold,
         uint256 profit
     );
@@ -103,19 +106,20 @@ contract FlashLiquidator is Ownable2Step, IUniswapV3SwapCallback {
     /// @dev Fails first, and cheaply, where the liquidation can no longer go as quoted: an order mined after
     ///      its `deadline` block (the market has moved since its quote) reverts `OrderExpired`, and the pool's
     ///      preview reverts (`HealthFactorNotBelowThreshold` after a lost race) before any swap.
-    /// @return profit Collateral units left here by this liquidation.
-    function liquidate(Order calldata order) external onlyOwner returns (uint256 profit) {
+    ///      The profit (collateral units left here) is in the `FlashLiquidation` event.
+    function liquidate(Order calldata order) external onlyOwner {
         if (block.number > order.deadline) revert OrderExpired(block.number, order.deadline);
         DataTypes.LiquidationPreview memory preview = lendingPool.previewLiquidation(
             order.collateralAsset, order.debtAsset, order.user, order.debtToCover
         );
-        uint256 balanceBefore = IERC20(order.collateralAsset).balanceOf(address(this));
         Step memory step = Step({
             collateralAsset: order.collateralAsset,
             debtAsset: order.debtAsset,
             user: order.user,
             debtToCover: order.debtToCover,
             debtToRepay: preview.debtToRepay,
+            collateralToLiquidator: preview.collateralToLiquidator,
+            minProfit: order.minProfit,
             tokenOwed: order.collateralAsset,
             nextPool: address(0)
         });
@@ -126,10 +130,6 @@ contract FlashLiquidator is Ownable2Step, IUniswapV3SwapCallback {
             payer = order.via;
         }
         _swapExactOutput(poolFor(payer, order.debtAsset, order.fee), payer, order.debtAsset, preview.debtToRepay, step);
-
-        uint256 balanceAfter = IERC20(order.collateralAsset).balanceOf(address(this));
-        profit = balanceAfter - balanceBefore;
-        if (profit < order.minProfit) revert ProfitBelowMinimum(profit, order.minProfit);
     }
 
     /// @inheritdoc IUniswapV3SwapCallback
@@ -183,20 +183,18 @@ contract FlashLiquidator is Ownable2Step, IUniswapV3SwapCallback {
         if (received != amountOut) revert IncompleteSwap(received, amountOut);
     }
 
-    /// @dev With the debt asset in hand: liquidates, then pays the calling pool `owed` collateral.
+    /// @dev With the debt asset in hand: liquidates, then pays the calling pool `owed` collateral. The pool pulls
+    ///      exactly the previewed debt (the approval returns to zero) and pays exactly the previewed collateral:
+    ///      the preview ran on the same state in the same transaction (plain ERC20s: the pool refuses
+    ///      fee-on-transfer tokens).
     function _liquidateAndPay(Step memory step, uint256 owed) internal {
-        IERC20 debt = IERC20(step.debtAsset);
-        IERC20 collateral = IERC20(step.collateralAsset);
-        uint256 collateralBefore = collateral.balanceOf(address(this));
-        debt.forceApprove(address(lendingPool), step.debtToRepay);
-        (uint256 debtRepaid, uint256 collateralSeized) =
-            lendingPool.liquidate(step.collateralAsset, step.debtAsset, step.user, step.debtToCover, false);
-        if (debt.allowance(address(this), address(lendingPool)) != 0) debt.forceApprove(address(lendingPool), 0);
-        uint256 received = collateral.balanceOf(address(this)) - collateralBefore;
+        IERC20(step.debtAsset).forceApprove(address(lendingPool), step.debtToRepay);
+        lendingPool.liquidate(step.collateralAsset, step.debtAsset, step.user, step.debtToCover, false);
+        uint256 received = step.collateralToLiquidator;
         if (received < owed) revert CollateralShortOfSwap(received, owed);
-        collateral.safeTransfer(msg.sender, owed);
-        emit FlashLiquidation(
-            step.user, step.collateralAsset, step.debtAsset, debtRepaid, collateralSeized, owed, received - owed
-        );
+        uint256 profit = received - owed;
+        if (profit < step.minProfit) revert ProfitBelowMinimum(profit, step.minProfit);
+        IERC20(step.collateralAsset).safeTransfer(msg.sender, owed);
+        emit FlashLiquidation(step.user, step.collateralAsset, step.debtAsset, owed, profit);
     }
 }

@@ -75,6 +75,11 @@ def order(
     )
 
 
+def profit_of(tx) -> int:
+    """The collateral a flash liquidation left in the contract (its FlashLiquidation event)."""
+    return tx.events["FlashLiquidation"]["profit"]
+
+
 def borrower(p, user, collateral, amount, debt, debt_amount):
     p.supply(user, collateral, p.units(collateral, amount))
     p.pool.setUsingAsCollateral(p.tokens[collateral], True, {"from": user})
@@ -137,10 +142,10 @@ def test_the_profit_is_what_the_quoter_predicted_to_the_wei(market, uniswap, fla
 
     tx = flash.liquidate(order(market, "WETH", "USDC", alice, 500, min_profit=profit), {"from": keeper})
 
-    assert tx.return_value == profit
+    assert profit_of(tx) == profit
     assert weth.balanceOf(flash) == profit
     event = tx.events["FlashLiquidation"]
-    assert (event["debtRepaid"], event["profit"]) == (preview[2], profit)
+    assert (tx.events["LiquidationCall"]["debtRepaid"], event["profit"]) == (preview[2], profit)
     assert market.health_factor(alice) >= WAD  # to the target
     assert_holds_only_profit(market, flash, "WETH", profit)
     print(f"flash_liquidate (to target, direct pool, first call) gas {tx.gas_used}")
@@ -183,7 +188,7 @@ def test_two_hops_through_weth_when_no_direct_pool_exists(market, uniswap, flash
         {"from": keeper},
     )
 
-    assert tx.return_value == profit > 0
+    assert profit_of(tx) == profit > 0
     assert market.health_factor(alice) >= WAD
     assert_holds_only_profit(market, flash, "WBTC", profit)
     print(f"flash_liquidate_two_hop gas {tx.gas_used}")
@@ -215,7 +220,7 @@ def test_dust_is_cleared_whole(market, uniswap, flash, keeper, alice):
 
     tx = flash.liquidate(order(market, "WETH", "USDC", alice, 500, min_profit=profit), {"from": keeper})
 
-    assert tx.return_value == profit
+    assert profit_of(tx) == profit
     assert market.pool.getUserShares(alice, usdc)[1] == 0  # the whole debt repaid
     assert_holds_only_profit(market, flash, "WETH", profit)
 
@@ -254,14 +259,14 @@ def test_an_order_mined_after_its_deadline_fails_before_anything_else(market, un
     assert tx.status == 0 and market.pool.getUserShares(alice, market.tokens["USDC"])[1] > 0
     print(f"flash_liquidate expired order gas {tx.gas_used}")
     assert tx.gas_used < 30_000
-    assert flash.liquidate(order(market, "WETH", "USDC", alice, 500), {"from": keeper}).return_value > 0
+    assert profit_of(flash.liquidate(order(market, "WETH", "USDC", alice, 500), {"from": keeper})) > 0
 
 
 def test_the_owner_withdraws_the_profit(market, uniswap, flash, keeper, alice):
     borrower(market, alice, "WETH", 10, "USDC", 15_000)
     market.set_price("WETH", 1_800 * 10**8)
     tx = flash.liquidate(order(market, "WETH", "USDC", alice, 500), {"from": keeper})
-    profit = tx.return_value
+    profit = profit_of(tx)
     weth = market.tokens["WETH"]
     before = weth.balanceOf(keeper)
 
@@ -344,6 +349,6 @@ def test_a_hook_token_cannot_forge_a_callback_from_inside_the_flash_swap(market,
 
     assert (attacker.attempts(), attacker.refusals()) == (1, 1)
     assert bytes(attacker.lastError()) == keccak(text="UnexpectedCallback(address)")[:4]
-    assert tx.return_value > 0 and hook.balanceOf(flash) == tx.return_value
+    assert profit_of(tx) > 0 and hook.balanceOf(flash) == profit_of(tx)
     assert hook.balanceOf(attacker) == 0
     assert p.health_factor(alice) >= WAD
