@@ -93,7 +93,7 @@ class App:
         lifecycle = self.keeper.lifecycle
         lifecycle.progress_every, lifecycle.describe = self.settings.progress_every, self.progress_fields
         self.keeper.start()
-        self.keeper.check_native_balance()
+        self.keeper.wallet.native_balance()  # flagged on the metric and /health when low
         self.keeper.run(max_blocks=max_blocks)
         log.info("keeper_stopped block=%d", self.keeper.processed)
 

@@ -124,7 +124,7 @@ class Candidates:
         self.reader = reader
         self.sweep_every_blocks = sweep_every_blocks
         self._blocks_since_sweep = 0
-        self._awaiting_funds: set[str] = set()
+        self._retry: set[str] = set()
         self._rescore_all = False
         self._unseen: Unseen | None = None
         #: Account -> the block it has been liquidatable since (with the price update in it, if any).
@@ -145,8 +145,8 @@ class Candidates:
         elif self._rescore_all:
             to_score = set(model.borrowers())
         else:
-            to_score = model.holders_of(repriced) | scan.touched | self._awaiting_funds
-        self._awaiting_funds = set()  # the liquidation stage hands back those still waiting
+            to_score = model.holders_of(repriced) | scan.touched | self._retry
+        self._retry = set()  # the liquidation stage hands back those still waiting
         self._rescore_all = False
         scores = {u: model.health_factor(u) for u in to_score}
         users = sorted(u for u, hf in scores.items() if hf < WAD and model.accounts[u].has_debt)
@@ -180,13 +180,10 @@ class Candidates:
         return self._rescore_all
 
     def retry(self, users: Iterable[str]) -> None:
-        """Accounts whose simulation timed out, or whose flash liquidation waits for a pool another
-        one used: re-scored at the next block whatever it brings."""
-        self._awaiting_funds |= set(users)
-
-    def await_funds(self, users: Iterable[str]) -> None:
-        """Accounts the keeper could not pay for: re-scored at the next block whatever it brings."""
-        self._awaiting_funds |= set(users)
+        """Accounts liquidatable but not sent in this block (unprofitable yet, in flight, the simulation
+        timed out, a pool or the block's gas taken, funds short): re-scored at the next block whatever
+        it brings."""
+        self._retry |= set(users)
 
     def track(self, model: PoolModel, users: Sequence[str], block: BlockContext) -> None:
         """Locates since when `users`, found liquidatable at `block.head` by a one-off command, have

@@ -287,8 +287,8 @@ def flash_call(
     flash_liquidator: str, user: str, quote: FlashQuote, deadline: int, debt_to_cover: int = MAX_UINT256
 ) -> RawCall:
     """`FlashLiquidator.liquidate(order)`: `debt_to_cover` (max: to the target), along the quote's route,
-    asking for at least its `min_profit`, in block `deadline` at the latest (the block after the one
-    it was quoted at: a later one would sell into a market its quote did not see, and reverts cheaply
+    asking for at least its `min_profit`, in block `deadline` at the latest (soon after the one it was
+    quoted at: a later one would sell into a market its quote did not see, and reverts cheaply
     instead)."""
     route = quote.route
     order = (

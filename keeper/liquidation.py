@@ -21,7 +21,7 @@ from keeper.metrics import Metrics
 from keeper.model import PoolModel
 from keeper.rpc_batch import RawCall
 from keeper.simulation import Simulator
-from keeper.strategy import Decision, Opportunity, Ranking
+from keeper.strategy import Decision, FlashRoom, Opportunity, Ranking
 from keeper.transactions import LIQUIDATE, Dispatched, DryRun, Intent, NoFunds, Outbid, Sent
 from keeper.wallet import DebtFunds, Wallet
 
@@ -31,10 +31,26 @@ log = logging.getLogger(__name__)
 #: first chunk is smaller so that the best liquidations leave as early as possible.
 FIRST_SIMULATION_CHUNK = 8
 SIMULATION_CHUNK = 25
-#: Flash liquidations sent for one block take at most this share of its gas limit (the rest is left to
-#: others' transactions): one that would not fit would be mined a block later, after the market has
-#: moved under its quote, and fail on its deadline. The rest wait for the next block and a fresh quote.
+#: Flash liquidations sent in one round fill at most this many blocks, each to FLASH_BLOCK_GAS_SHARE of
+#: its gas limit (the rest is left to others' transactions): the node mines the queue back to back
+#: while the keeper prepares the next round, and each order's deadline is the last of those blocks.
+#: One mined later would sell into a market its quote did not see, and fails on its deadline (~27k
+#: gas); the rest wait for the next round and a fresh quote. Liquidations along the same route are
+#: quoted cumulatively in nonce order, so a later block's share is quoted after the earlier ones.
+FLASH_BLOCKS_AHEAD = 2
+#: An order's deadline leaves one block more than the round fills: the round's orders leave in chunks
+#: as they are simulated, so the last of them reach the node up to a block after the quote's head
+#: (measured on crash_1000_flash: with no such slack, 303 of 1,303 orders were mined one block late and
+#: failed on their deadline). The pools have only moved by the round's own orders, already quoted.
+FLASH_DEADLINE_BLOCKS = FLASH_BLOCKS_AHEAD + 1
 FLASH_BLOCK_GAS_SHARE = 0.97
+#: Gas a flash liquidation gets back at the end (EIP-3529 refunds: its debt-token allowance and balance
+#: both go from zero and back to zero, 19,900 each, and the expected-pool slot is restored, 2,800): what
+#: it takes of a block is its estimate less this, which is what the block budget counts.
+FLASH_REFUND_GAS = 42_600
+#: Gas of one flash liquidation for planning how many fit in a block (the gas bench measures ~264k to
+#: the target through one pool; a count a little high only quotes a few that wait for the next block).
+FLASH_GAS_PLANNED = 240_000
 LIQUIDATE_FUNCTION = function("LendingPool", "liquidate")
 
 
@@ -57,7 +73,7 @@ class Attempts:
     awaiting_funds: set[str] = field(default_factory=set)  # skipped for lack of ETH or debt token
     timed_out: set[str] = field(default_factory=set)  # the node did not answer the simulation in time
     deferred: set[str] = field(default_factory=set)  # re-checked at the next block (not sent in this one)
-    flash_gas: int = 0  # gas of the flash liquidations sent for this block so far
+    flash_gas: int = 0  # block gas of the flash liquidations queued (earlier rounds') or sent so far
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,8 @@ class Liquidator:
         self.wallet = wallet
         self.metrics = metrics
         self.flash_liquidator = flash_liquidator
+        #: The block gas each flash liquidation sent takes (by intent), while it is pending.
+        self._flash_planned: dict[str, int] = {}
 
     def send(
         self,
@@ -132,7 +150,7 @@ class Liquidator:
     ) -> Attempts:
         """Sends every liquidation of `ranking` that passes the gates, in ranking order; inventory
         liquidations repay from `funds` (the wallet's balances of this block unless given)."""
-        attempts = Attempts()
+        attempts = Attempts(flash_gas=self._queued_flash_gas(block)[0])
         funds = funds or self.wallet.debt_funds(self.dispatcher.signing)
         for user, reason in ranking.reverted.items():
             attempts.skipped[user] = reason
@@ -208,12 +226,14 @@ class Liquidator:
                 log.info("simulation_reverted user=%s reason=%s", opp.user, gas.reason)
                 continue
             if opp.flash is not None:
-                room = int(sends.block_gas_limit * FLASH_BLOCK_GAS_SHARE) - attempts.flash_gas
-                if gas > room:
+                room = self._flash_gas_budget(sends) - attempts.flash_gas
+                used = max(gas - FLASH_REFUND_GAS, gas // 2)
+                if used > room:
                     attempts.skipped[opp.user] = "waits a block: this block's gas is taken by liquidations"
                     attempts.deferred.add(opp.user)
                     continue
-                attempts.flash_gas += gas
+                attempts.flash_gas += used
+                self._flash_planned[opp.intent] = used
             account = model.accounts[opp.user]
             held = (r.asset for i, r in model.reserves.items() if i in account.reserve_ids())
             route = opp.flash.route.describe(symbols) if opp.flash else None
@@ -225,13 +245,38 @@ class Liquidator:
         for memo, outcome in zip(memos, sends.dispatch(intents), strict=True):
             self._outcome(memo, outcome, block.head, attempts)
 
+    @staticmethod
+    def _flash_gas_budget(sends: Round) -> int:
+        """The gas the flash liquidations of one round may take: FLASH_BLOCKS_AHEAD blocks' worth."""
+        return int(sends.block_gas_limit * FLASH_BLOCK_GAS_SHARE) * FLASH_BLOCKS_AHEAD
+
+    def flash_room(self, sends: Round, block: BlockContext) -> FlashRoom:
+        """How many more flash liquidations this round may send (what its gas budget leaves after
+        the ones still queued from earlier rounds, FLASH_GAS_PLANNED each), and whose are queued."""
+        queued_gas, queued = self._queued_flash_gas(block)
+        count = max(0, self._flash_gas_budget(sends) - queued_gas) // FLASH_GAS_PLANNED
+        return FlashRoom(count, frozenset(_intent_user(intent) for intent in queued))
+
+    def _queued_flash_gas(self, block: BlockContext) -> tuple[int, set[str]]:
+        """The block gas of the flash liquidations still queued, and their intents. Those mined in
+        the blocks just read (a `LiquidationCall` of their account: the receipts are read after the
+        round) take no room of the next blocks; those mined earlier or dropped are forgotten."""
+        in_flight = self.dispatcher.in_flight()
+        self._flash_planned = {i: gas for i, gas in self._flash_planned.items() if i in in_flight}
+        events = block.scan.events if block.scan else []
+        mined = {str(e.args["user"]).lower() for e in events if e.name == "LiquidationCall"}
+        queued = {i: gas for i, gas in self._flash_planned.items() if _intent_user(i).lower() not in mined}
+        return sum(queued.values()), set(queued)
+
     def _call(self, opp: Opportunity, head: int) -> RawCall:
         """The pool's `liquidate`, or the FlashLiquidator's order for a flash liquidation quoted at
-        block `head` (it must run in the next one)."""
+        block `head` (it must run within the next FLASH_DEADLINE_BLOCKS)."""
         if opp.flash is None:
             return liquidate_call(self.pool, opp)
         assert self.flash_liquidator is not None, "a flash liquidation without a FlashLiquidator"
-        return flash_call(self.flash_liquidator, opp.user, opp.flash, head + 1, opp.debt_to_cover)
+        return flash_call(
+            self.flash_liquidator, opp.user, opp.flash, head + FLASH_DEADLINE_BLOCKS, opp.debt_to_cover
+        )
 
     def _outcome(self, memo: DetectionMemo, outcome: Dispatched, head: int, attempts: Attempts) -> None:
         opp = memo.decision.opportunity
@@ -271,6 +316,11 @@ class Liquidator:
         attempts.skipped[user] = reason
         self.metrics.skipped.labels(reason="funds").inc()
         attempts.awaiting_funds.add(user)
+
+
+def _intent_user(intent: str) -> str:
+    """The account of a liquidation intent (`liquidate:<user>:<collateral>:<debt>`)."""
+    return intent.split(":")[1]
 
 
 def _revenue_wei(opp: Opportunity, native_usd: Decimal) -> int:

@@ -127,8 +127,7 @@ class Keeper:
         deploy block), builds the model, and finishes our own pending transactions. The first step
         then re-scores every borrower at once, new block or not: the downtime's price moves were
         indexed, not seen as updates."""
-        deployment = self.ctx.deployment
-        resumed = self.follower.resume(ChainIdentity.of(self.w3, deployment))
+        resumed = self.follower.resume(ChainIdentity.of(self.w3, deployment := self.ctx.deployment))
         head = self.w3.eth.block_number
         downtime = self.follower.catch_up(head)
         if downtime is not None:
@@ -153,10 +152,6 @@ class Keeper:
             self.strategy.mode,
             self.settings.dry_run,
         )
-
-    def check_native_balance(self) -> int:
-        """The keeper's ETH (wei), flagged on the metric and /health when low."""
-        return self.wallet.native_balance()
 
     # the pipeline
 
@@ -186,8 +181,7 @@ class Keeper:
         if selection.users:
             attempts = self._liquidate(selection.users, block)
             report.sent, report.skipped = attempts.sent, attempts.skipped
-            self.candidates.await_funds(attempts.awaiting_funds)
-            self.candidates.retry(attempts.timed_out | attempts.deferred)
+            self.candidates.retry(attempts.awaiting_funds | attempts.timed_out | attempts.deferred)
         report.outcomes = self.dispatcher.poll(block.head)
         self._record(report.outcomes)
         self.settlement.settle(self.model.reserves.values(), block.head)
@@ -228,7 +222,13 @@ class Keeper:
         gas_cost_usd = Decimal(sends.liquidation_gas_wei()) / Decimal(10**18) * native
         funds = self.wallet.debt_funds(self.dispatcher.signing)
         ranking = self.strategy.rank(
-            self.model, users, self.caller, block.head, gas_cost_usd, holds=funds.holds
+            self.model,
+            users,
+            self.caller,
+            block.head,
+            gas_cost_usd,
+            holds=funds.holds,
+            flash_room=self.liquidator.flash_room(sends, block),
         )
         return self.liquidator.send(self.model, ranking, sends, block, native, funds)
 
@@ -245,14 +245,8 @@ class Keeper:
         self.metrics.rpc_per_block.set(report.rpc_calls)
         self.metrics.candidates.set(len(report.candidates))
         if report.candidates or report.outcomes:
-            log.info(
-                "block_done block=%d candidates=%d sent=%d mined=%d rpc_calls=%d",
-                report.head,
-                len(report.candidates),
-                len(report.sent),
-                len(report.outcomes),
-                report.rpc_calls,
-            )
+            counts = (len(report.candidates), len(report.sent), len(report.outcomes), report.rpc_calls)
+            log.info("block_done block=%d candidates=%d sent=%d mined=%d rpc_calls=%d", report.head, *counts)
 
     def _native_price_usd(self) -> Decimal:
         """The gas token's price: NATIVE_PRICE_USD, else the oracle's price of the deployment's
@@ -281,9 +275,9 @@ class Keeper:
     def preview(self, users: Sequence[str]) -> list[Decision]:
         """The best liquidation of each of `users` at the last block processed, gas not priced in."""
         assert self.model is not None
-        processed = self.processed
-        ranking = self.strategy.rank(self.model, users, self.caller, processed, Decimal(0), price_bid=False)
-        return ranking.decisions
+        return self.strategy.rank(
+            self.model, users, self.caller, self.processed, Decimal(0), price_bid=False
+        ).decisions
 
     def liquidate(self, users: Sequence[str]) -> Attempts:
         """Ranks and sends the liquidations of `users` now, as a step would (since when they have

@@ -52,6 +52,15 @@ class Preview:
 
 
 @dataclass(frozen=True)
+class FlashRoom:
+    """How many more flash liquidations the next blocks can take (`count`), and the accounts whose
+    liquidation is already queued for them (`queued`: neither quoted again nor counted)."""
+
+    count: int
+    queued: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Opportunity:
     user: str
     collateral: Reserve
@@ -211,21 +220,33 @@ class Strategy:
         *,
         price_bid: bool = True,
         holds: Callable[[Reserve, int], bool] | None = None,
+        flash_room: FlashRoom | None = None,
     ) -> Ranking:
         """Best pair per user, in liquidation order: highest profit first, riskiest first on ties;
         and why, for each user none of whose pairs can be liquidated, the preview reverted. Each
         opportunity's gas is `gas_cost_usd` (the worst case at the market's fees) plus the most its bid
         may spend (keeper/bidding.py, unless not `price_bid`), so the profit is what is left after the
-        bid. `holds(debt, amount)` says whether the keeper holds the debt token (auto mode)."""
+        bid. `holds(debt, amount)` says whether the keeper holds the debt token (auto mode).
+
+        `flash_room`: how many more flash liquidations the next blocks' gas takes. Only the accounts
+        worth most at the oracle, that many and a quarter more, are quoted and sequenced (quoting a
+        thousand routes a block would take seconds, and liquidations that cannot be mined soon would
+        be quoted against pools the earlier ones will have moved); the others, and the accounts whose
+        liquidation is already queued, wait a block and are re-checked then."""
         share = self.bid_share if price_bid else Decimal(0)
         asked = self.previews(model, users, caller, block)
         previews = {key: p for key, (p, _) in asked.items()}
         readable = {key: p for key, p in previews.items() if isinstance(p, Preview)}
+        waiting: set[str] = set()
+        if flash_room is not None and self.quoter is not None and self.mode != INVENTORY:
+            readable, waiting = self._within_capacity(model, readable, flash_room)
         quotes = self._flash_quotes(model, readable, block)
         best: dict[str, Opportunity] = {}
         others: dict[str, list[Opportunity]] = {}
         reverted: dict[str, str] = {}
         for (user, cid, did), preview in previews.items():
+            if user in waiting:
+                continue
             if not isinstance(preview, Preview):
                 log.debug(
                     "preview_reverted user=%s collateral=%d debt=%d reason=%s",
@@ -260,10 +281,35 @@ class Strategy:
         ordered = sorted(chosen, key=lambda o: (-o.profit_usd, o.health_factor))
         ordered = self._throttled(model, ordered, caller, block)
         decisions, deferred = self._in_sequence([self.decide(o) for o in ordered], block)
-        for user in best.keys() - {d.opportunity.user for d in decisions}:
-            if user not in deferred:
-                reverted[user] = "the pools cannot fill it after the liquidations ranked before it"
+        for user in best.keys() - {d.opportunity.user for d in decisions} - deferred.keys():
+            # The pools cannot fill it after the ones ranked before it: they will have moved next block.
+            deferred[user] = "waits a block: the pools cannot fill it after the liquidations before it"
+        for user in waiting - best.keys():
+            deferred[user] = (
+                "in flight"
+                if flash_room is not None and user in flash_room.queued
+                else "waits a block: the next blocks' gas is taken by liquidations worth more"
+            )
         return Ranking(decisions, {u: r for u, r in reverted.items() if u not in best}, deferred)
+
+    @staticmethod
+    def _within_capacity(
+        model: PoolModel, readable: dict[tuple[str, int, int], Preview], room: FlashRoom
+    ) -> tuple[dict[tuple[str, int, int], Preview], set[str]]:
+        """The readable pairs of the accounts worth most at the oracle (collateral to the liquidator
+        minus the debt repaid), `room.count` and a quarter more of them, none of them queued; and the
+        other accounts."""
+        worth: dict[str, Decimal] = {}
+        for (user, cid, did), p in readable.items():
+            if user in room.queued:
+                continue
+            value = usd(model.reserves[cid], p.collateral_to_liquidator) - usd(
+                model.reserves[did], p.debt_to_repay
+            )
+            worth[user] = max(worth.get(user, value), value)
+        keep = set(sorted(worth, key=lambda u: -worth[u])[: room.count + room.count // 4])
+        users = {user for user, _, _ in readable}
+        return {k: p for k, p in readable.items() if k[0] in keep}, users - keep
 
     @staticmethod
     def _next_pair(model: PoolModel, first: Opportunity, pairs: list[Opportunity]) -> Opportunity | None:

@@ -91,10 +91,10 @@ def test_the_sweep_checks_every_borrower_and_adds_what_the_model_missed(world, c
     assert not candidates.select(model, block_with(31)).sweep  # the count restarts
 
 
-def test_an_account_waiting_for_funds_is_re_scored_at_the_next_block(world):
+def test_an_account_handed_back_for_retry_is_re_scored_at_the_next_block(world):
     model, candidates, chain_hfs, _ = world
     chain_hfs[BOB] = model.health_factor(BOB)
-    candidates.await_funds({BOB})
+    candidates.retry({BOB})
 
     assert candidates.select(model, block_with(10)).users == [BOB]
     assert candidates.select(model, block_with(11)).users == []  # only once unless handed back

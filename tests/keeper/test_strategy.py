@@ -21,6 +21,7 @@ from stage_world import (
     WAD,
     WBTC,
     WETH,
+    address,
     borrower,
     pool_model,
 )
@@ -28,7 +29,7 @@ from stage_world import (
 from keeper.calls import function
 from keeper.contracts import Contracts as PoolContracts
 from keeper.rpc_batch import RpcCounter
-from keeper.strategy import Strategy
+from keeper.strategy import FlashRoom, Preview, Strategy
 
 WETH_ID, WBTC_ID, USDC_ID = 0, 1, 2
 PREVIEW = function("LendingPool", "previewLiquidation")
@@ -164,3 +165,21 @@ def test_an_account_whose_every_preview_reverts_is_reported_with_the_error_by_na
 
     assert [d.opportunity.user for d in ranking.decisions] == [ALICE]  # her WBTC pair still works
     assert ranking.reverted == {BOB: f"HealthFactorNotBelowThreshold({WAD})"}
+
+
+def test_flash_room_quotes_only_the_accounts_worth_most_and_never_one_already_queued():
+    """A round quotes the `count` accounts worth most at the oracle (collateral to the liquidator less
+    the debt repaid) and a quarter more; an account whose flash liquidation is still queued from an
+    earlier round is neither quoted nor counted, and the rest wait for the next block."""
+    users = [address(0xF000 + i) for i in range(8)]
+    model = pool_model(*(borrower(u, {WETH_ID: 10 * WETH_UNIT}, {USDC_ID: 1000 * USDC_UNIT}) for u in users))
+    # user i receives (i + 1) WETH for 1,000 USDC: worth grows with i; the two worth most are queued
+    readable = {
+        (u, WETH_ID, USDC_ID): Preview(*preview(WAD - 1, 1000 * USDC_UNIT, (i + 1) * WETH_UNIT))
+        for i, u in enumerate(users)
+    }
+
+    kept, waiting = Strategy._within_capacity(model, readable, FlashRoom(4, frozenset(users[6:])))
+
+    assert {user for user, _, _ in kept} == set(users[1:6])  # 4 and a quarter of 4: the five best
+    assert waiting == {users[0], *users[6:]}
